@@ -1,0 +1,118 @@
+"""qmon_jupyter: watch and steer quantum program executions from Jupyter.
+
+The public API is re-exported here and imported lazily, so that
+``import qmon_jupyter`` stays cheap (no widgets, no server, no qiskit) until a
+name is used.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+from ._version import __version__
+from .errors import JobCancelled, JobFailed, QasmError, QmonError, ResourceError
+
+if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
+    from .circuits import Circuit, parse_qasm
+    from .dashboard_api import DashboardAPI
+    from .engine import run, simulate_statevector
+    from .jobs import (
+        DashboardNotification,
+        ExecutionJob,
+        JobManager,
+        JobStatus,
+        JobType,
+        MonitoredSimulationExecutor,
+        MultiStageProgressTracker,
+        ProgressTracker,
+        Result,
+        SimulationProgressTracker,
+        get_manager,
+        progress,
+        resume,
+        submit,
+    )
+    from .providers import EmulatedQPU, EmulatorProvider, StatusMonitor, track
+    from .server import start_dashboard_server
+    from .widget import ExecutionDashboard, dashboard, get_dashboard
+
+# name -> module that defines it (relative to this package)
+_LAZY = {
+    "Circuit": ".circuits",
+    "parse_qasm": ".circuits",
+    "run": ".engine",
+    "simulate_statevector": ".engine",
+    "DashboardNotification": ".jobs",
+    "ExecutionJob": ".jobs",
+    "JobManager": ".jobs",
+    "JobStatus": ".jobs",
+    "JobType": ".jobs",
+    "MonitoredSimulationExecutor": ".jobs",
+    "MultiStageProgressTracker": ".jobs",
+    "ProgressTracker": ".jobs",
+    "Result": ".jobs",
+    "SimulationProgressTracker": ".jobs",
+    "get_manager": ".jobs",
+    "progress": ".jobs",
+    "resume": ".jobs",
+    "submit": ".jobs",
+    "DashboardAPI": ".dashboard_api",
+    "EmulatedQPU": ".providers",
+    "EmulatorProvider": ".providers",
+    "StatusMonitor": ".providers",
+    "track": ".providers",
+    "start_dashboard_server": ".server",
+    "ExecutionDashboard": ".widget",
+    "dashboard": ".widget",
+    "get_dashboard": ".widget",
+}
+
+__all__ = [
+    "JobCancelled",
+    "JobFailed",
+    "QasmError",
+    "QmonError",
+    "ResourceError",
+    "__version__",
+    *sorted(_LAZY),
+]
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        msg = f"module 'qmon_jupyter' has no attribute {name!r}"
+        raise AttributeError(msg)
+    value = getattr(importlib.import_module(module, __name__), name)
+    globals()[name] = value  # cache: the next lookup skips __getattr__
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_LAZY))
+
+
+def load_ipython_extension(ipython: Any) -> None:
+    """``%load_ext qmon_jupyter``: register the ``%%qmon`` magics."""
+    from .magics import load_ipython_extension as _load
+
+    _load(ipython)
+
+
+def unload_ipython_extension(ipython: Any) -> None:
+    """``%unload_ext qmon_jupyter``."""
+    from .magics import unload_ipython_extension as _unload
+
+    _unload(ipython)
+
+
+def _jupyter_server_extension_points() -> list[dict[str, str]]:
+    return [{"module": "qmon_jupyter"}]
+
+
+def _load_jupyter_server_extension(server_app: Any) -> None:
+    """Register the qmon REST API, event stream, page and metrics with the server."""
+    from .server.extension import load_extension
+
+    load_extension(server_app)
