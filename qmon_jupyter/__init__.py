@@ -69,13 +69,39 @@ _LAZY = {
 }
 
 __all__ = [
+    "Circuit",
+    "DashboardAPI",
+    "DashboardNotification",
+    "EmulatedQPU",
+    "EmulatorProvider",
+    "ExecutionDashboard",
+    "ExecutionJob",
     "JobCancelled",
     "JobFailed",
+    "JobManager",
+    "JobStatus",
+    "JobType",
+    "MonitoredSimulationExecutor",
+    "MultiStageProgressTracker",
+    "ProgressTracker",
     "QasmError",
     "QmonError",
     "ResourceError",
+    "Result",
+    "SimulationProgressTracker",
+    "StatusMonitor",
     "__version__",
-    *sorted(_LAZY),
+    "dashboard",
+    "get_dashboard",
+    "get_manager",
+    "parse_qasm",
+    "progress",
+    "resume",
+    "run",
+    "simulate_statevector",
+    "start_dashboard_server",
+    "submit",
+    "track",
 ]
 
 
@@ -94,14 +120,14 @@ def __dir__() -> list[str]:
 
 
 def load_ipython_extension(ipython: Any) -> None:
-    """``%load_ext qmon_jupyter``: register the ``%%qmon`` magics."""
+    """Register the ``%%qmon`` magics (``%load_ext qmon_jupyter``)."""
     from .magics import load_ipython_extension as _load
 
     _load(ipython)
 
 
 def unload_ipython_extension(ipython: Any) -> None:
-    """``%unload_ext qmon_jupyter``."""
+    """Remove the magics again (``%unload_ext qmon_jupyter``)."""
     from .magics import unload_ipython_extension as _unload
 
     _unload(ipython)

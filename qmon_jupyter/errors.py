@@ -78,7 +78,9 @@ class JobCancelled(QmonError):  # noqa: N818 - the contract's name
 class JobFailed(QmonError):  # noqa: N818 - the contract's name
     """Raised by ``Job.result()`` for a job that failed; ``__cause__`` is the error."""
 
-    def __init__(self, job_id: str, error_type: str, message: str, traceback: str | None = None) -> None:
+    def __init__(
+        self, job_id: str, error_type: str, message: str, traceback: str | None = None
+    ) -> None:
         self.job_id = job_id
         self.error_type = error_type
         self.error_message = message

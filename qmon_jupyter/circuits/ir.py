@@ -100,7 +100,7 @@ class Circuit:
 
 
 def circuit_to_dict(circuit: Circuit) -> dict:
-    """A JSON-safe form of ``circuit`` (for checkpoints and the store)."""
+    """Return a JSON-safe form of ``circuit`` (for checkpoints and the store)."""
     return {
         "num_qubits": circuit.num_qubits,
         "num_clbits": circuit.num_clbits,
@@ -127,7 +127,7 @@ def circuit_to_dict(circuit: Circuit) -> dict:
 
 
 def circuit_from_dict(data: dict) -> Circuit:
-    """The inverse of :func:`circuit_to_dict`."""
+    """Rebuild a circuit from :func:`circuit_to_dict`'s output."""
     ops = []
     for op in data["instructions"]:
         cond = op.get("condition")
