@@ -1,0 +1,84 @@
+"""The OpenQASM 2.0 reader: program text in, :class:`~.ir.Circuit` out.
+
+A hand-written recursive-descent reader: :mod:`._lexer` makes tokens,
+:mod:`._expr` reads parameter expressions, :mod:`._gates` reads and inlines
+user gate definitions, :mod:`._reader` reads statements (and remembers
+repeated lines, so large generated programs read in milliseconds), and
+:mod:`.qelib1` is the built-in ``qelib1.inc``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from qmon_jupyter.errors import QasmError
+
+from ._lexer import line_column
+from ._reader import MAX_INCLUDE_DEPTH, MAX_INSTRUCTIONS, MAX_REGISTER_BITS, ProgramReader
+from .ir import Circuit
+
+__all__ = [
+    "MAX_INCLUDE_DEPTH",
+    "MAX_INSTRUCTIONS",
+    "MAX_REGISTER_BITS",
+    "parse_qasm",
+]
+
+
+def parse_qasm(text: str | bytes, *, filename: str | None = None) -> Circuit:
+    """Read an OpenQASM 2.0 program.
+
+    Parameters
+    ----------
+    text
+        The program. Bytes are decoded as UTF-8.
+    filename
+        Where it came from: used in error messages, for the circuit's name and
+        to resolve ``include`` statements (other than ``qelib1.inc``, which is
+        built in).
+
+    Returns
+    -------
+    Circuit
+        User gates inlined, registers broadcast, every qelib1 gate kept as an
+        instruction of its own name.
+
+    Raises
+    ------
+    QasmError
+        For any program that cannot be read, with the line and column of the
+        offending token.
+    TypeError
+        If ``text`` is neither ``str`` nor ``bytes``.
+
+    """
+    if isinstance(text, (bytes, bytearray)):
+        try:
+            text = bytes(text).decode("utf-8")
+        except UnicodeDecodeError as exc:
+            line = text.count(b"\n", 0, exc.start) + 1
+            column = exc.start - (text.rfind(b"\n", 0, exc.start) + 1) + 1
+            raise QasmError(
+                f"the program is not UTF-8 text (byte 0x{text[exc.start]:02X})",
+                line,
+                column,
+                filename,
+            ) from None
+    if not isinstance(text, str):
+        raise TypeError(f"parse_qasm expects OpenQASM 2 text (str), got {type(text).__name__}")
+    text = text.removeprefix("\ufeff")
+    reader = ProgramReader()
+    reader.read(text, filename)
+    if reader.num_qubits == 0:
+        line, column = line_column(text, len(text))
+        raise QasmError(
+            "empty program: no quantum register (qreg) is declared", line, column, filename
+        )
+    return Circuit(
+        num_qubits=reader.num_qubits,
+        num_clbits=reader.num_clbits,
+        instructions=tuple(reader.out),
+        qregs=tuple((name, size) for name, (_, size, _) in reader.qregs.items()),
+        cregs=tuple((name, size) for name, (_, size, _) in reader.cregs.items()),
+        name=Path(filename).stem if filename else "",
+    )
