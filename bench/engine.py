@@ -1,0 +1,218 @@
+"""The qmon engine side by side with Qiskit Aer, in one run on one machine.
+
+    env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE python bench/engine.py           # full
+    python bench/engine.py --quick                                                # smoke
+
+Quantum volume (seeded, decomposed to u/cx) and QFT (h/cp/swap) at 16, 20,
+22 and 24 qubits: wall time of the final statevector for Aer (method
+statevector, ``max_parallel_threads`` = ``--threads``) and for
+``qmon_jupyter.engine.simulate_statevector`` (its block threads and the BLAS
+threads set to the same number), with the fidelity between the two states;
+peak memory of the engine (tracemalloc, in a separate untimed run) over the
+statevector's bytes; and 10^6 shots sampled from a 20-qubit state. Prints a
+markdown table.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import os
+import platform
+import sys
+import time
+import tracemalloc
+
+
+def _setup_threads(threads: int) -> str:
+    os.environ["QMON_ENGINE_THREADS"] = str(threads)
+    import numpy as np  # load numpy's BLAS so that threadpoolctl sees it
+
+    np.ones((2, 2)) @ np.ones((2, 2))
+    try:
+        from threadpoolctl import threadpool_info, threadpool_limits
+    except ImportError:
+        return "threadpoolctl not installed: BLAS threads left at their default"
+    threadpool_limits(threads)
+    parts = [
+        f"{info.get('internal_api')} {info.get('version')} "
+        f"kernel={info.get('architecture')} threads={info.get('num_threads')}"
+        for info in threadpool_info()
+    ]
+    return "; ".join(parts)
+
+
+def _circuits(family: str, n: int):
+    from qiskit import transpile
+
+    if family == "qv":
+        from qiskit.circuit.library import quantum_volume
+
+        qc = quantum_volume(n, seed=1234)
+        return transpile(qc, basis_gates=["u", "cx"], optimization_level=0)
+    from qiskit.circuit import QuantumCircuit
+    from qiskit.circuit.library import QFTGate
+
+    qc = QuantumCircuit(n)
+    qc.append(QFTGate(n), range(n))
+    return transpile(qc, basis_gates=["h", "cp", "swap"], optimization_level=0)
+
+
+def _time(fn, repeat: int) -> tuple[float, object]:
+    best, result = float("inf"), None
+    for _ in range(repeat):
+        gc.collect()
+        t0 = time.perf_counter()
+        result = fn()
+        best = min(best, time.perf_counter() - t0)
+    return best, result
+
+
+def bench_statevector(families, sizes, threads, repeat):
+    import numpy as np
+    from qiskit_aer import AerSimulator
+
+    from qmon_jupyter.circuits import from_qiskit
+    from qmon_jupyter.engine import simulate_statevector
+    from qmon_jupyter.engine.statevector import release_buffers
+
+    sim = AerSimulator(method="statevector", max_parallel_threads=threads)
+    rows = []
+    for family in families:
+        for n in sizes:
+            qc = _circuits(family, n)
+            circuit = from_qiskit(qc)
+            aer_qc = qc.copy()
+            aer_qc.save_statevector()
+            # warm up both (imports, first-touch of the pool) on a small copy
+            if not rows:
+                small = _circuits(family, 8)
+                sim.run(small.copy()).result()
+                simulate_statevector(from_qiskit(small))
+            t_aer, res = _time(lambda qc=aer_qc: sim.run(qc).result(), repeat)
+            aer_state = np.asarray(res.get_statevector())
+            del res
+            t_ours, ours = _time(lambda c=circuit: simulate_statevector(c), repeat)
+            fid = abs(np.vdot(aer_state, ours)) ** 2
+            del ours, aer_state
+            gc.collect()
+            release_buffers()  # count the per-thread block buffers too
+            tracemalloc.start()
+            simulate_statevector(circuit)
+            _, peak = tracemalloc.get_traced_memory()
+            tracemalloc.stop()
+            gc.collect()
+            state_bytes = 16 * 2**n
+            rows.append(
+                {
+                    "circuit": family,
+                    "n": n,
+                    "gates": sum(qc.count_ops().values()),
+                    "aer": t_aer,
+                    "ours": t_ours,
+                    "ratio": t_ours / t_aer,
+                    "mem": peak / state_bytes,
+                    "fid": fid,
+                }
+            )
+            r = rows[-1]
+            print(
+                f"  {family} {n}: aer {t_aer:.3f}s qmon {t_ours:.3f}s ratio {r['ratio']:.2f} "
+                f"mem {r['mem']:.2f}x fidelity {fid:.12f}",
+                file=sys.stderr,
+                flush=True,
+            )
+    return rows
+
+
+def bench_sampling(n, shots, threads):
+    from qiskit_aer import AerSimulator
+
+    from qmon_jupyter.circuits import from_qiskit
+    from qmon_jupyter.engine import prepare
+    from qmon_jupyter.engine.statevector import release_buffers
+
+    qc = _circuits("qv", n)
+    qc.measure_all()
+    circuit = from_qiskit(qc)
+    gc.collect()
+    release_buffers()
+    tracemalloc.start()
+    prepare(circuit).evolve()  # sample mode: state, then outcome probabilities
+    _, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    plan = prepare(circuit)
+    plan.evolve()
+    t_sample, counts = _time(lambda: plan.run_batch(0, shots, seed=1), 3)
+    assert sum(counts.values()) == shots
+    sim = AerSimulator(method="statevector", max_parallel_threads=threads)
+    t_aer_total, _ = _time(lambda: sim.run(qc, shots=shots, seed_simulator=1).result(), 1)
+    sv = qc.remove_final_measurements(inplace=False)
+    sv.save_statevector()
+    t_aer_sv, _ = _time(lambda: sim.run(sv).result(), 1)
+    return {
+        "n": n,
+        "shots": shots,
+        "ours": t_sample,
+        "distinct": len(counts),
+        "mem": peak / (16 * 2**n),
+        "aer_sampling": max(0.0, t_aer_total - t_aer_sv),
+    }
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--quick", action="store_true", help="small sizes (a smoke run)")
+    parser.add_argument("--threads", type=int, default=os.cpu_count() or 1)
+    parser.add_argument("--repeat", type=int, default=1, help="best of N timed runs")
+    parser.add_argument("--sizes", type=int, nargs="*", default=None)
+    args = parser.parse_args(argv)
+    sizes = args.sizes or ([10, 12, 14] if args.quick else [16, 20, 22, 24])
+    sample_n, shots = (14, 10**5) if args.quick else (20, 10**6)
+    blas = _setup_threads(args.threads)
+
+    import numpy as np
+    import qiskit
+    import qiskit_aer
+
+    print(
+        f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores; "
+        f"threads: {args.threads} (Aer max_parallel_threads, qmon blocks, BLAS)"
+    )
+    print(f"numpy {np.__version__}, BLAS: {blas}")
+    print(
+        f"qiskit {qiskit.__version__}, qiskit-aer {qiskit_aer.__version__}; "
+        f"OPENBLAS_CORETYPE={os.environ.get('OPENBLAS_CORETYPE', '(unset)')}, "
+        f"OPENBLAS_L2_SIZE={os.environ.get('OPENBLAS_L2_SIZE', '(unset)')}"
+    )
+    started = time.perf_counter()
+    rows = bench_statevector(["qv", "qft"], sizes, args.threads, args.repeat)
+    sampling = bench_sampling(sample_n, shots, args.threads)
+    print()
+    print(
+        "| circuit | qubits | gates | Aer (s) | qmon (s) | qmon/Aer | peak mem / state | fidelity |"
+    )
+    print("|---|---:|---:|---:|---:|---:|---:|---:|")
+    for r in rows:
+        name = "quantum volume" if r["circuit"] == "qv" else "QFT"
+        print(
+            f"| {name} | {r['n']} | {r['gates']} | {r['aer']:.3f} | {r['ours']:.3f} | "
+            f"{r['ratio']:.2f} | {r['mem']:.2f} | {r['fid']:.12f} |"
+        )
+    print()
+    print(
+        "| sampling | qubits | shots | distinct outcomes | qmon (s) | Aer (s, est.) "
+        "| peak mem / state (evolve + probabilities) |"
+    )
+    print("|---|---:|---:|---:|---:|---:|---:|")
+    s = sampling
+    print(
+        f"| QV + measure all | {s['n']} | {s['shots']:,} | {s['distinct']:,} | {s['ours']:.3f} | "
+        f"{s['aer_sampling']:.3f} | {s['mem']:.2f} |"
+    )
+    print()
+    print(f"total bench time: {time.perf_counter() - started:.0f} s")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,27 @@
+"""The statevector engine: pure numerics, no jobs, widgets or storage.
+
+``run(circuit, shots, seed)`` gives counts; ``simulate_statevector(circuit)``
+gives the final state; ``prepare(circuit)`` gives a :class:`SimulationPlan`
+that the job layer runs batch by batch (locally, or on Dask).
+"""
+
+from __future__ import annotations
+
+from ._api import prepare, run, simulate_statevector
+from ._errors import MAX_SHOTS, Interrupted, ShotsError, validate_shots
+from .memory import MAX_QUBITS, check_memory, estimate_memory
+from .simulator import SimulationPlan
+
+__all__ = [
+    "MAX_QUBITS",
+    "MAX_SHOTS",
+    "Interrupted",
+    "ShotsError",
+    "SimulationPlan",
+    "check_memory",
+    "estimate_memory",
+    "prepare",
+    "run",
+    "simulate_statevector",
+    "validate_shots",
+]

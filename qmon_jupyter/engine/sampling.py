@@ -1,0 +1,128 @@
+"""Outcome probabilities, vectorised shot sampling and count-key formatting.
+
+Nothing here loops over shots in Python: a batch is drawn either as one
+multinomial over all outcomes (many shots) or as uniform draws located in the
+cumulative distribution with ``searchsorted`` (few shots), and its distinct
+outcomes are turned into bitstrings in one numpy pass.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+__all__ = [
+    "batch_rng",
+    "format_keys",
+    "marginal_probabilities",
+    "measure_probability",
+    "outcome_distribution",
+    "sample_outcomes",
+]
+
+_CHUNK = 1 << 20
+
+
+def batch_rng(seed: int | None, index: int) -> np.random.Generator:
+    """Return the random generator of batch ``index``: a function of ``(seed, index)`` only."""
+    if seed is None:
+        return np.random.default_rng()
+    return np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(index,)))
+
+
+def marginal_probabilities(state: np.ndarray, qubits: Sequence[int]) -> np.ndarray:
+    """Probabilities of the outcomes of measuring ascending ``qubits`` (bit j = ``qubits[j]``).
+
+    Uses one float64 array of the state's length (computed in chunks, no
+    complex temporaries), summed down to ``2**len(qubits)`` entries.
+    """
+    n = state.size.bit_length() - 1
+    p = np.empty(state.size, dtype=np.float64)
+    for a in range(0, state.size, _CHUNK):
+        chunk = state[a : a + _CHUNK]
+        out = p[a : a + _CHUNK]
+        np.multiply(chunk.real, chunk.real, out=out)
+        out += np.square(chunk.imag)
+    if list(qubits) == list(range(n)):
+        return p
+    # axis of qubit q is n-1-q; keep the measured axes, sum the others
+    drop = tuple(n - 1 - q for q in range(n) if q not in set(qubits))
+    return np.ascontiguousarray(p.reshape((2,) * n).sum(axis=drop)).ravel()
+
+
+def outcome_distribution(state: np.ndarray, qubits: Sequence[int]) -> tuple[np.ndarray, np.ndarray]:
+    """Return (probabilities, cumulative sums) of measuring ascending ``qubits``.
+
+    Consumes ``state``.
+
+    The probabilities are written over the state's own buffer, front to back
+    (entry ``i`` of the float64 view lies inside amplitudes already read), and
+    the cumulative sums go in the buffer's second half: no second state-sized
+    array is ever allocated. ``state`` is garbage afterwards.
+    """
+    n = state.size.bit_length() - 1
+    size = state.size
+    buf = state.view(np.float64)
+    p = buf[:size]
+    c = min(_CHUNK // 16, size)  # the temporaries stay small
+    first = np.square(state[:c].real)  # the first chunk's output overlaps its input
+    first += np.square(state[:c].imag)
+    p[:c] = first
+    for a in range(c, size, c):  # p[a:a+c] overlaps state[a/2:(a+c)/2], already read
+        chunk = state[a : a + c]
+        out = p[a : a + c]
+        np.multiply(chunk.real, chunk.real, out=out)
+        out += np.square(chunk.imag)
+    if list(qubits) == list(range(n)):
+        probs, spare = p, buf[size:]
+    else:
+        drop = tuple(n - 1 - q for q in range(n) if q not in set(qubits))
+        probs, spare = np.ascontiguousarray(p.reshape((2,) * n).sum(axis=drop)).ravel(), None
+    probs /= probs.sum()
+    cdf = np.cumsum(probs) if spare is None else np.cumsum(probs, out=spare)
+    cdf[-1] = 1.0
+    return probs, cdf
+
+
+def measure_probability(state: np.ndarray, qubit: int) -> float:
+    """Probability that measuring ``qubit`` of ``state`` gives 1."""
+    one = state.reshape(-1, 2, 1 << qubit)[:, 1, :]
+    return float(np.sum(one.real**2) + np.sum(one.imag**2))
+
+
+def sample_outcomes(
+    cdf: np.ndarray, probs: np.ndarray, shots: int, rng: np.random.Generator
+) -> tuple[np.ndarray, np.ndarray]:
+    """Draw ``shots`` outcomes; return (distinct outcome indices ascending, their counts).
+
+    ``probs`` sums to 1 and ``cdf`` is its cumulative sum (last entry 1).
+    """
+    k = probs.size
+    if shots * 8 >= k:
+        counts = rng.multinomial(shots, probs)
+        idx = np.flatnonzero(counts)
+        return idx, counts[idx]
+    draws = np.searchsorted(cdf, rng.random(shots), side="right")
+    np.minimum(draws, k - 1, out=draws)  # a draw of exactly 1.0 minus rounding
+    return np.unique(draws, return_counts=True)
+
+
+def format_keys(outcomes: np.ndarray, bit_map: Sequence[tuple[int, int]], width: int) -> list[str]:
+    """Bitstrings (clbit 0 rightmost) for outcome indices.
+
+    ``bit_map`` lists ``(outcome bit, clbit)``: clbit ``c`` takes bit ``j`` of
+    the outcome index; clbits not listed read 0.
+    """
+    if width == 0:
+        return [""] * len(outcomes)
+    # one row of ASCII digits per outcome, newline-terminated, split in one C call
+    chars = np.full((len(outcomes), width + 1), ord("0"), dtype=np.uint8)
+    chars[:, width] = ord("\n")
+    values = np.asarray(outcomes, dtype=np.int64)
+    for j, c in bit_map:
+        chars[:, width - 1 - c] = ord("0") + ((values >> j) & 1)
+    return chars.tobytes().decode("ascii").split("\n")[:-1]

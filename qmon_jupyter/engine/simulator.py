@@ -1,0 +1,296 @@
+"""Simulation plans: a circuit analysed once, run as batches of shots.
+
+A :class:`SimulationPlan` decides how a circuit is simulated (see
+:mod:`.analysis`):
+
+- ``"sample"`` mode: the unitary part is evolved once, the outcome
+  probabilities are computed and cached (the state is then dropped), and each
+  batch samples from them.
+- ``"trajectory"`` mode: the unitary prefix is evolved once and its state
+  cached; each batch follows the rest of the circuit (see :mod:`.trajectory`).
+
+Batch ``i`` draws its random numbers from a generator seeded by ``(seed, i)``
+only, so batches can run in any order, anywhere, and add up to the same counts.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import Counter
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from qmon_jupyter.errors import QmonError, ResourceError
+
+from ._blas import single_threaded_blas
+from ._errors import ShotsError, check_continue, validate_seed, validate_shots
+from .analysis import analyse, validate_circuit
+from .fusion import DEFAULT_WIDTH, FusedGate, fuse
+from .memory import MAX_QUBITS, available_memory, estimate_memory
+from .sampling import batch_rng, format_keys, outcome_distribution, sample_outcomes
+from .trajectory import apply_gate, build_steps, run_trajectories
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from qmon_jupyter.circuits.ir import Circuit
+
+__all__ = ["SimulationPlan"]
+
+# Default number of batches a run is cut into (for progress and cancellation).
+_DEFAULT_BATCHES = 10
+_MIN_SAMPLE_BATCH = 1024
+_MIN_TRAJECTORY_BATCH = 16
+
+
+class SimulationPlan:
+    """How one circuit is simulated; run it batch by batch.
+
+    Build it with :func:`qmon_jupyter.engine.prepare`. Plans are picklable (for
+    Dask): cached probabilities and states are dropped and recomputed on the
+    other side.
+
+    Attributes
+    ----------
+    circuit
+        The circuit.
+    mode
+        ``"sample"`` or ``"trajectory"`` (see the module docstring).
+    memory_bytes
+        The estimated peak memory of running it.
+    """
+
+    def __init__(self, circuit: Circuit, *, fusion_width: int = DEFAULT_WIDTH) -> None:
+        validate_circuit(circuit)
+        if circuit.num_qubits > MAX_QUBITS:
+            needed = estimate_memory(circuit.num_qubits, "sample")
+            raise ResourceError(
+                f"{circuit.num_qubits} qubits is more than a statevector engine can hold "
+                f"(at most {MAX_QUBITS}; it would need {needed} bytes)",
+                needed_bytes=needed,
+                available_bytes=0,
+            )
+        self.circuit = circuit
+        self.fusion_width = fusion_width
+        self._analysis = analyse(circuit)
+        self.memory_bytes = estimate_memory(circuit.num_qubits, self._analysis.mode)
+        self._init_cache()
+
+    def _init_cache(self) -> None:
+        self._lock = threading.Lock()  # guards the cached results below (one evolution at a time)
+        self._blocks: list[FusedGate] | None = None
+        self._steps: list[object] | None = None
+        self._probs: np.ndarray | None = None  # sample mode: outcome probabilities
+        self._cdf: np.ndarray | None = None
+        self._prefix_state: np.ndarray | None = None  # trajectory mode
+
+    def __getstate__(self) -> dict[str, Any]:
+        return {"circuit": self.circuit, "fusion_width": self.fusion_width}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__init__(state["circuit"], fusion_width=state["fusion_width"])  # type: ignore[misc]
+
+    def __repr__(self) -> str:
+        return (
+            f"SimulationPlan(num_qubits={self.num_qubits}, mode={self.mode!r}, "
+            f"memory_bytes={self.memory_bytes})"
+        )
+
+    @property
+    def num_qubits(self) -> int:
+        """Number of qubits of the circuit."""
+        return self.circuit.num_qubits
+
+    @property
+    def num_clbits(self) -> int:
+        """Number of classical bits of the circuit."""
+        return self.circuit.num_clbits
+
+    @property
+    def mode(self) -> str:
+        """``"sample"`` or ``"trajectory"``."""
+        return self._analysis.mode
+
+    @property
+    def evolved(self) -> bool:
+        """Whether the one-off evolution is done and cached."""
+        return self._probs is not None or self._prefix_state is not None
+
+    @property
+    def blocks(self) -> list[FusedGate]:
+        """The fused gates of the unitary part evolved once (computed on first use)."""
+        if self._blocks is None:
+            self._blocks = fuse(self._analysis.prefix, self.fusion_width)
+        return self._blocks
+
+    def release(self) -> None:
+        """Drop the cached probabilities or prefix state (the next batch evolves again)."""
+        with self._lock:
+            self._probs = self._cdf = self._prefix_state = None
+
+    def default_batch_size(self, shots: int) -> int:
+        """Return the batch size used when none is given: about ten batches per run."""
+        floor = _MIN_SAMPLE_BATCH if self.mode == "sample" else _MIN_TRAJECTORY_BATCH
+        return max(1, min(shots, max(floor, -(-shots // _DEFAULT_BATCHES))))
+
+    def batch_sizes(self, shots: int, batch_size: int | None = None) -> list[int]:
+        """Shots of each batch of a run of ``shots`` (the last batch may be smaller)."""
+        shots = validate_shots(shots)
+        if batch_size is None:
+            batch_size = self.default_batch_size(shots)
+        else:
+            try:
+                batch_size = validate_shots(batch_size)
+            except ShotsError as exc:
+                raise ShotsError(
+                    f"batch_size must be a positive integer, got {batch_size!r}"
+                ) from exc
+        full, last = divmod(shots, batch_size)
+        return [batch_size] * full + ([last] if last else [])
+
+    # -- evolution -------------------------------------------------------------
+
+    def evolve(
+        self,
+        should_continue: Callable[[], bool] | None = None,
+        on_block: Callable[[int, int], None] | None = None,
+    ) -> None:
+        """Do the one-off evolution (thread-safe; a no-op once done).
+
+        Sample mode caches the outcome probabilities; trajectory mode caches
+        the state after the unitary prefix. ``should_continue()`` is asked
+        before each fused block (False raises :class:`Interrupted` and caches
+        nothing); ``on_block(done, total)`` is told after each.
+        """
+        with self._lock:
+            if self.evolved:
+                return
+            state = self._evolve_state(should_continue, on_block)
+            if self.mode == "trajectory":
+                self._prefix_state = state
+                return
+            self._probs, self._cdf = outcome_distribution(state, self._analysis.measured)
+
+    def _evolve_state(
+        self,
+        should_continue: Callable[[], bool] | None,
+        on_block: Callable[[int, int], None] | None,
+    ) -> np.ndarray:
+        blocks = self.blocks
+        try:
+            state = np.zeros(1 << self.num_qubits, dtype=np.complex128)
+        except MemoryError:  # memory went elsewhere since prepare() checked it
+            raise ResourceError(
+                f"cannot allocate the {self.num_qubits}-qubit statevector",
+                needed_bytes=self.memory_bytes,
+                available_bytes=available_memory(),
+            ) from None
+        state[0] = 1.0
+        total = len(blocks)
+        with single_threaded_blas():
+            for i, gate in enumerate(blocks):
+                check_continue(should_continue)
+                apply_gate(state, gate)
+                if on_block is not None:
+                    on_block(i + 1, total)
+        return state
+
+    def statevector(
+        self,
+        should_continue: Callable[[], bool] | None = None,
+        on_block: Callable[[int, int], None] | None = None,
+    ) -> np.ndarray:
+        """Evolve a fresh state and return it (sample mode only; final measurements are ignored)."""
+        if self.mode != "sample":
+            op = next(
+                op
+                for op in self._analysis.rest
+                if op.name in ("measure", "reset") or op.condition is not None
+            )
+            what = "a conditioned gate" if op.condition is not None else f"a mid-circuit {op.name}"
+            raise QmonError(
+                f"the circuit has {what} (on qubit {op.qubits[0]}), so it has no single final "
+                "statevector; run it with shots instead"
+            )
+        return self._evolve_state(should_continue, on_block)
+
+    # -- batches ---------------------------------------------------------------
+
+    def run_batch(
+        self,
+        index: int,
+        shots: int,
+        seed: int | None,
+        should_continue: Callable[[], bool] | None = None,
+    ) -> dict[str, int]:
+        """Return the counts of batch ``index``: a pure function of the arguments.
+
+        Evolves first if needed (see :meth:`evolve`).
+        """
+        return self._format(self._run_batch_raw(index, shots, seed, should_continue))
+
+    def run_batch_raw(
+        self,
+        index: int,
+        shots: int,
+        seed: int | None,
+        should_continue: Callable[[], bool] | None = None,
+    ) -> tuple[np.ndarray, np.ndarray] | Counter[int]:
+        """Batch ``index`` before formatting, for callers that sum many batches.
+
+        Sample mode: ``(outcome indices ascending, counts)`` as numpy arrays,
+        indices below :attr:`num_outcomes`; trajectory mode: a ``Counter`` of
+        clbit register values. Sum them, then call :meth:`format_counts` once.
+        """
+        return self._run_batch_raw(index, shots, seed, should_continue)
+
+    def format_counts(self, raw: tuple[np.ndarray, np.ndarray] | Counter[int]) -> dict[str, int]:
+        """Return ``{bitstring: count}`` for a (summed) :meth:`run_batch_raw` result."""
+        return self._format(raw)
+
+    @property
+    def num_outcomes(self) -> int | None:
+        """Sample mode: how many outcome indices raw batches range over; else None."""
+        if self.mode != "sample":
+            return None
+        return 1 << len(self._analysis.measured)
+
+    def _run_batch_raw(
+        self,
+        index: int,
+        shots: int,
+        seed: int | None,
+        should_continue: Callable[[], bool] | None = None,
+    ) -> tuple[np.ndarray, np.ndarray] | Counter[int]:
+        shots = validate_shots(shots)
+        seed = validate_seed(seed)
+        if isinstance(index, bool) or not isinstance(index, (int, np.integer)) or index < 0:
+            raise QmonError(f"batch index must be a non-negative integer, got {index!r}")
+        self.evolve(should_continue)
+        rng = batch_rng(seed, int(index))
+        if self.mode == "sample":
+            assert self._probs is not None
+            assert self._cdf is not None
+            return sample_outcomes(self._cdf, self._probs, shots, rng)
+        return self._run_trajectories(shots, rng, should_continue)
+
+    def _format(self, raw: tuple[np.ndarray, np.ndarray] | Counter[int]) -> dict[str, int]:
+        width = self._analysis.width
+        if isinstance(raw, Counter):
+            return {format(v, f"0{width}b") if width else "": c for v, c in raw.items()}
+        outcomes, counts = raw
+        keys = format_keys(outcomes, self._analysis.bit_map, width)
+        return dict(zip(keys, counts.tolist(), strict=True))
+
+    def _run_trajectories(
+        self,
+        shots: int,
+        rng: np.random.Generator,
+        should_continue: Callable[[], bool] | None,
+    ) -> Counter[int]:
+        if self._steps is None:
+            self._steps = build_steps(self._analysis.rest, self.fusion_width)
+        assert self._prefix_state is not None
+        with single_threaded_blas():
+            return run_trajectories(self._prefix_state, self._steps, shots, rng, should_continue)

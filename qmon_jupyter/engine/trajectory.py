@@ -1,0 +1,228 @@
+"""Trajectories: shots that follow mid-circuit measurements, resets and conditions.
+
+Shots are grouped: at a measurement the shots of a branch split by one
+binomial draw, and each branch is followed once with its whole share of
+shots. A sibling branch is replayed from the cached prefix state with its
+outcomes forced, so memory stays at two states whatever the number of
+branches. A trailing run of plain measurements is sampled jointly.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from qmon_jupyter.circuits.ir import NON_UNITARY, Condition, Instruction
+
+from . import memory
+from ._errors import check_continue
+from .analysis import measurement_map
+from .fusion import FusedGate, fuse
+from .sampling import marginal_probabilities, measure_probability
+from .statevector import apply_diagonal, apply_unitary
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Sequence
+
+__all__ = ["apply_gate", "build_steps", "run_trajectories"]
+
+
+@dataclass(frozen=True, slots=True)
+class Measure:
+    qubit: int
+    clbit: int | None  # None for reset
+    reset: bool
+    condition: Condition | None = None  # ``if (creg == n) measure/reset``
+
+
+@dataclass(frozen=True, slots=True)
+class Conditional:
+    condition: Condition
+    gate: FusedGate
+
+
+@dataclass(frozen=True, slots=True)
+class Tail:
+    """Only measurements remain: sample them jointly from the branch's state."""
+
+    measured: tuple[int, ...]
+    bit_map: tuple[tuple[int, int], ...]  # (outcome bit, clbit)
+
+
+def build_steps(rest: Sequence[Instruction], width: int) -> list[object]:
+    """Turn the instructions after the prefix into steps (fused runs of gates in between)."""
+    # the trailing run of plain measurements becomes one joint sample
+    tail_start = len(rest)
+    while (
+        tail_start > 0
+        and rest[tail_start - 1].name == "measure"
+        and rest[tail_start - 1].condition is None
+    ):
+        tail_start -= 1
+    steps: list[object] = []
+    run: list[Instruction] = []
+    for op in rest[:tail_start]:
+        if op.condition is None and op.name not in NON_UNITARY:
+            run.append(op)
+            continue
+        steps.extend(fuse(run, width))
+        run = []
+        if op.name in ("measure", "reset"):
+            clbit = op.clbits[0] if op.name == "measure" else None
+            steps.append(Measure(op.qubits[0], clbit, op.name == "reset", op.condition))
+        else:
+            steps.append(Conditional(op.condition, fuse([replace(op, condition=None)], width)[0]))
+    steps.extend(fuse(run, width))
+    if tail_start < len(rest):
+        steps.append(Tail(*measurement_map(list(rest[tail_start:]))))
+    return steps
+
+
+def apply_gate(state: np.ndarray, gate: FusedGate) -> None:
+    """Apply a fused gate to ``state`` in place."""
+    if gate.diagonal is not None:
+        apply_diagonal(state, gate.diagonal, gate.qubits)
+    else:
+        apply_unitary(state, gate.matrix, gate.qubits)  # type: ignore[arg-type]
+
+
+def collapse(state: np.ndarray, qubit: int, outcome: int, prob: float, reset: bool) -> None:
+    view = state.reshape(-1, 2, 1 << qubit)
+    view[:, 1 - outcome, :] = 0
+    view *= 1.0 / np.sqrt(prob)
+    if reset and outcome == 1:
+        view[:, 0, :] = view[:, 1, :]
+        view[:, 1, :] = 0
+
+
+def _register_value(clbits: int, condition: Condition) -> int:
+    return sum(((clbits >> b) & 1) << i for i, b in enumerate(condition.clbits))
+
+
+@dataclass(slots=True)
+class _Pending:
+    """A sibling branch waiting its turn."""
+
+    forced: tuple[int, ...]  # every outcome so far, its own last
+    shots: int
+    snapshot: np.ndarray | None = None  # its state right after the split (else: replay)
+    resume_at: int = 0  # the step after the split (with a snapshot)
+    clbits: int = 0
+
+
+def run_trajectories(
+    prefix: np.ndarray,
+    steps: Sequence[object],
+    shots: int,
+    rng: np.random.Generator,
+    should_continue: Callable[[], bool] | None = None,
+) -> Counter[int]:
+    """Follow ``shots`` shots from the ``prefix`` state; return counts by clbit register value.
+
+    A sibling branch starts from a copy of the state taken at its split while
+    the copies fit in :data:`.memory.BRANCH_COPY_BUDGET`, else it replays from the
+    prefix with its outcomes forced. Either way the random draws, and so the
+    counts, are the same.
+    """
+    counts: Counter[int] = Counter()
+    state = np.empty_like(prefix)
+    pending = [_Pending((), shots)]
+    held = [0]  # bytes of the snapshots in pending
+    while pending:
+        check_continue(should_continue)
+        job = pending.pop()
+        if job.snapshot is None:
+            np.copyto(state, prefix)
+        else:
+            np.copyto(state, job.snapshot)
+            held[0] -= job.snapshot.nbytes
+            job.snapshot = None
+        branch = _Branch(job, pending, rng, held)
+        for index in range(job.resume_at, len(steps)):
+            branch.step(state, steps[index], index, counts)
+        if branch.shots:
+            counts[branch.clbits] += branch.shots
+    return counts
+
+
+class _Branch:
+    """One group of shots sharing every outcome so far."""
+
+    def __init__(
+        self,
+        job: _Pending,
+        pending: list[_Pending],
+        rng: np.random.Generator,
+        held: list[int],
+    ) -> None:
+        self.forced = job.forced
+        self.shots = job.shots
+        self.pending = pending
+        self.rng = rng
+        self.held = held  # shared: bytes of the snapshots in pending
+        self.clbits = job.clbits
+        # a snapshot resumes after its split; a replay re-does every measurement
+        self.measured = len(job.forced) if job.resume_at else 0
+
+    def step(self, state: np.ndarray, step: object, index: int, counts: Counter[int]) -> None:
+        if isinstance(step, FusedGate):
+            apply_gate(state, step)
+        elif isinstance(step, Conditional):
+            if _register_value(self.clbits, step.condition) == step.condition.value:
+                apply_gate(state, step.gate)
+        elif isinstance(step, Measure):
+            cond = step.condition
+            if cond is None or _register_value(self.clbits, cond) == cond.value:
+                self._measure(state, step, index)
+        else:
+            assert isinstance(step, Tail)
+            self._tail(state, step, counts)
+
+    def _measure(self, state: np.ndarray, step: Measure, index: int) -> None:
+        p1 = min(1.0, max(0.0, measure_probability(state, step.qubit)))
+        k = self.measured
+        if k < len(self.forced):
+            outcome = self.forced[k]
+        else:
+            n1 = int(self.rng.binomial(self.shots, p1))
+            if 0 < n1 < self.shots:  # split: this branch takes 0, a sibling takes 1
+                self._push_sibling(state, step, index, p1, n1)
+                self.shots -= n1
+                outcome = 0
+            else:
+                outcome = 1 if n1 else 0
+            self.forced = (*self.forced[:k], outcome)
+        self.measured += 1
+        collapse(state, step.qubit, outcome, p1 if outcome else 1.0 - p1, step.reset)
+        self.clbits = _write(self.clbits, step.clbit, outcome)
+
+    def _push_sibling(self, state: np.ndarray, step: Measure, at: int, p1: float, n1: int) -> None:
+        forced = (*self.forced[: self.measured], 1)
+        if self.held[0] + state.nbytes > memory.BRANCH_COPY_BUDGET:
+            self.pending.append(_Pending(forced, n1))
+            return
+        snapshot = state.copy()
+        collapse(snapshot, step.qubit, 1, p1, step.reset)
+        self.held[0] += snapshot.nbytes
+        clbits = _write(self.clbits, step.clbit, 1)
+        self.pending.append(_Pending(forced, n1, snapshot, at + 1, clbits))
+
+    def _tail(self, state: np.ndarray, step: Tail, counts: Counter[int]) -> None:
+        probs = marginal_probabilities(state, step.measured)
+        probs /= probs.sum()
+        drawn = self.rng.multinomial(self.shots, probs)
+        for outcome in np.flatnonzero(drawn).tolist():
+            value = self.clbits
+            for j, c in step.bit_map:
+                value = _write(value, c, (outcome >> j) & 1)
+            counts[value] += int(drawn[outcome])
+        self.shots = 0
+
+
+def _write(clbits: int, clbit: int | None, bit: int) -> int:
+    if clbit is None:
+        return clbits
+    return (clbits & ~(1 << clbit)) | (bit << clbit)
