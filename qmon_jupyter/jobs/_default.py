@@ -1,0 +1,173 @@
+"""The process-wide manager and the top-level conveniences built on it."""
+
+from __future__ import annotations
+
+import atexit
+import logging
+import threading
+import warnings
+from typing import TYPE_CHECKING, Any
+
+from ._loop import MonitoredLoop
+from .manager import JobManager
+from .states import JobType
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable
+
+    from .job import ExecutionJob, Result
+
+__all__ = ["MonitoredSimulationExecutor", "get_manager", "progress", "resume", "submit"]
+
+logger = logging.getLogger(__name__)
+
+# Guards _manager: get_manager() may be called from several threads at once.
+_lock = threading.Lock()
+_manager: JobManager | None = None
+
+
+def get_manager() -> JobManager:
+    """Return the process's default :class:`JobManager` (created on first use).
+
+    It is attached to the monitoring store (so the server extension sees its
+    jobs and can send it commands) and to the resource monitor (memory-high
+    notifications). A store that cannot be opened only warns: jobs run
+    anyway.
+    """
+    global _manager  # noqa: PLW0603 - one manager per process, by design
+    with _lock:
+        if _manager is None or _manager.is_shutdown:
+            _manager = JobManager()
+            _attach_store(_manager)
+            _attach_resources(_manager)
+        return _manager
+
+
+def _attach_store(manager: JobManager) -> None:
+    try:
+        from qmon_jupyter.store import attach_store
+    except ImportError:
+        return  # the store module is optional for the job layer
+    try:
+        attach_store(manager)
+    except Exception as exc:
+        warnings.warn(
+            f"qmon: monitoring store unavailable, jobs still run: {exc}",
+            RuntimeWarning,
+            stacklevel=3,
+        )
+
+
+def _attach_resources(manager: JobManager) -> None:
+    try:
+        from qmon_jupyter.resources import get_resource_monitor
+
+        get_resource_monitor().watch_memory(manager)
+    except Exception:
+        logger.debug("resource monitor unavailable", exc_info=True)
+
+
+@atexit.register
+def _shutdown_default() -> None:
+    manager = _manager
+    if manager is not None:
+        manager.shutdown(wait=False, cancel_futures=True, cancel_running=True)
+
+
+def submit(circuit: Any, shots: int = 1024, **options: Any) -> ExecutionJob:
+    """``get_manager().submit(circuit, shots, ...)``: a monitored simulation."""
+    return get_manager().submit(circuit, shots, **options)
+
+
+def progress(
+    iterable: Iterable,
+    name: str | None = None,
+    total: float | None = None,
+    *,
+    unit: str = "iterations",
+    manager: JobManager | None = None,
+) -> MonitoredLoop:
+    """Wrap a loop so it shows on the dashboard as an ``analysis`` job (tqdm-like).
+
+    ``total`` defaults to ``len(iterable)`` when there is one (generators show
+    a count and a rate). Cancel from the dashboard raises
+    :class:`~qmon_jupyter.JobCancelled` at the loop's next iteration. See
+    :class:`~qmon_jupyter.jobs._loop.MonitoredLoop`.
+    """
+    return MonitoredLoop(
+        iterable,
+        get_manager() if manager is None else manager,
+        name=name,
+        total=total,
+        unit=unit,
+        job_type=JobType.ANALYSIS,
+    )
+
+
+def resume(job_id: str, *, manager: JobManager | None = None, store: Any = None) -> ExecutionJob:
+    """Continue a simulation from its last checkpoint in the store (e.g. after a restart).
+
+    The new job runs the batches the checkpoint lacks and starts from its
+    counts, so the final counts equal an uninterrupted run with the same
+    seed. Its snapshot has ``resumed_from`` = ``job_id``.
+
+    Raises
+    ------
+    KeyError
+        No checkpoint for ``job_id``.
+    """
+    from qmon_jupyter.circuits.ir import circuit_from_dict
+
+    if store is None:
+        from qmon_jupyter.store import get_store
+
+        store = get_store()
+    checkpoint = store.load_checkpoint(job_id)
+    spec = checkpoint["spec"]
+    return (get_manager() if manager is None else manager).submit(
+        circuit_from_dict(spec["circuit"]),
+        shots=spec["shots"],
+        seed=spec["seed"],
+        batch_size=spec.get("batch_size"),
+        backend=spec.get("backend"),
+        start_batch=int(checkpoint["batches_done"]),
+        initial_counts=checkpoint["counts"],
+        name=checkpoint.get("name"),
+        resumed_from=job_id,
+    )
+
+
+class MonitoredSimulationExecutor:
+    """Run circuits as monitored jobs and wait for them (the original design's API).
+
+    Parameters
+    ----------
+    manager
+        The manager to submit to (the default one if None).
+    shots, backend
+        Defaults for :meth:`execute_circuit`.
+    """
+
+    def __init__(
+        self, manager: JobManager | None = None, *, shots: int = 1024, backend: str | None = None
+    ) -> None:
+        self.manager = get_manager() if manager is None else manager
+        self.shots = shots
+        self.backend = backend
+
+    def execute_circuit(
+        self,
+        circuit: Any,
+        shots: int | None = None,
+        job_name: str | None = None,
+        **options: Any,
+    ) -> ExecutionJob:
+        """Submit ``circuit``; returns the running :class:`ExecutionJob` at once."""
+        options.setdefault("backend", self.backend)
+        return self.manager.submit(
+            circuit, shots=self.shots if shots is None else shots, name=job_name, **options
+        )
+
+    def wait_for_job(self, job: ExecutionJob, timeout: float | None = None) -> Result:
+        """Block until ``job`` ends; its :class:`Result` (raises ``JobCancelled``/``JobFailed``)."""
+        return job.result(timeout)

@@ -1,0 +1,211 @@
+"""Simulation jobs: a plan's batches on an executor, counts summed, checkpoints kept."""
+
+from __future__ import annotations
+
+import threading
+import time
+from typing import TYPE_CHECKING, Any
+
+from qmon_jupyter.errors import JobCancelled
+from qmon_jupyter.executors.base import Batch
+
+from ._counts import CountsAccumulator
+from .job import Result
+from .snapshot import TOP_OUTCOMES
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Mapping
+
+    from qmon_jupyter.executors.base import Executor
+
+    from .job import ExecutionJob
+    from .manager import JobManager
+
+__all__ = ["SimulationRun", "SimulationSpec", "run_simulation"]
+
+
+class SimulationSpec:
+    """Everything needed to run, checkpoint and resume one simulation job."""
+
+    __slots__ = (
+        "_spec_dict",
+        "backend",
+        "batch_size",
+        "circuit",
+        "initial_counts",
+        "plan",
+        "seed",
+        "shots",
+        "sizes",
+        "start_batch",
+    )
+
+    def __init__(
+        self,
+        *,
+        circuit: Any,
+        plan: Any,
+        shots: int,
+        seed: int,
+        sizes: list[int],
+        start_batch: int,
+        initial_counts: Mapping[str, int] | None,
+        backend: str,
+    ) -> None:
+        self.circuit = circuit
+        self.plan = plan
+        self.shots = shots
+        self.seed = seed
+        self.sizes = sizes
+        # The size actually used: plan.batch_sizes(shots, batch_size) gives
+        # the same list on resume, whatever the engine's default was.
+        self.batch_size = sizes[0] if sizes else None
+        self.start_batch = start_batch
+        self.initial_counts = dict(initial_counts or {})
+        self.backend = backend
+        self._spec_dict: dict | None = None
+
+    def checkpoint_spec(self) -> dict:
+        """Return the ``spec`` of a ``job.checkpoint`` event (JSON-safe; built once, shared)."""
+        if self._spec_dict is None:
+            from qmon_jupyter.circuits.ir import circuit_to_dict
+
+            self._spec_dict = {
+                "circuit": circuit_to_dict(self.circuit),
+                "shots": self.shots,
+                "seed": self.seed,
+                "batch_size": self.batch_size,
+                "backend": self.backend,
+            }
+        return self._spec_dict
+
+
+class SimulationRun:
+    """The :class:`~qmon_jupyter.executors.base.BatchControl` of one running job.
+
+    Sums batch counts, keeps the counts of the contiguous prefix of finished
+    batches (what a checkpoint may claim), reports progress per batch and
+    asks for checkpoints at most every ``checkpoint_interval`` seconds --
+    less often when formatting the counts would take more than 1 % of the
+    job's time (a large register's checkpoint is not free).
+    """
+
+    def __init__(
+        self,
+        job: ExecutionJob,
+        spec: SimulationSpec,
+        *,
+        checkpoint: Callable[[SimulationRun], None],
+        checkpoint_interval: float,
+    ) -> None:
+        self.job = job
+        self.spec = spec
+        self._tracker = job.tracker
+        self._checkpoint = checkpoint
+        self._interval = checkpoint_interval
+        # Guards next_batch, prefix, _pending and _last_checkpoint: remote
+        # executors may report batches from several threads.
+        self._lock = threading.Lock()
+        self.next_batch = spec.start_batch
+        self.prefix = CountsAccumulator(spec.plan, spec.initial_counts)
+        self._pending: dict[int, Any] = {}
+        self._last_checkpoint = time.monotonic()
+
+    # -- BatchControl --------------------------------------------------------
+    @property
+    def cancelled(self) -> bool:
+        """Whether the job was cancelled."""
+        return self.job._cancel_requested
+
+    def should_continue(self) -> bool:
+        """Return False once cancelled; block while paused (checkpointing once per pause)."""
+        job = self.job
+        if job._paused:
+            self._checkpoint(self)
+            job._wait_while_paused()
+        return not job._cancel_requested
+
+    def on_block(self, done: int, total: int) -> None:
+        """Report gate blocks of the evolution done so far."""
+        self._tracker.evolve_block(done, total)
+
+    def batch_done(self, index: int, shots: int, counts: Any) -> None:
+        """Sum one batch's counts (any order; a mapping or a raw engine result)."""
+        with self._lock:
+            if index == self.next_batch:
+                add = self.prefix.add
+                add(counts)
+                self.next_batch += 1
+                pending = self._pending
+                while self.next_batch in pending:
+                    add(pending.pop(self.next_batch))
+                    self.next_batch += 1
+            elif index > self.next_batch and index not in self._pending:
+                self._pending[index] = counts
+            else:
+                return  # reported twice: count it once
+            now = time.monotonic()
+            due = now - self._last_checkpoint >= self._interval
+            if due:
+                # Keep checkpoints under 1 % of the job's time: formatting the
+                # counts of a large register is not free.
+                self._interval = max(self._interval, 100.0 * self.prefix.format_cost_estimate())
+                due = now - self._last_checkpoint >= self._interval
+            if due:
+                self._last_checkpoint = now
+        self._tracker.batch_done(shots)
+        if due:
+            self._checkpoint(self)
+
+    # -- for the manager -------------------------------------------------------
+    def checkpoint_data(self) -> tuple[int, dict[str, int]]:
+        """Return ``(batches_done, counts)`` of the contiguous prefix (counts formatted now)."""
+        started = time.monotonic()
+        with self._lock:
+            batches_done, counts = self.next_batch, self.prefix.to_dict()
+            cost = time.monotonic() - started
+            self._interval = max(self._interval, 100.0 * cost)
+        return batches_done, counts
+
+    def batches(self) -> list[Batch]:
+        """Return the batches still to run."""
+        sizes = self.spec.sizes
+        return [Batch(i, sizes[i]) for i in range(self.spec.start_batch, len(sizes))]
+
+    def result(self) -> tuple[Result, dict]:
+        """Return the final :class:`Result` and its snapshot summary."""
+        with self._lock:
+            missing = len(self.spec.sizes) - self.next_batch
+            if missing or self._pending:
+                msg = f"executor returned with {missing} of {len(self.spec.sizes)} batches missing"
+                raise RuntimeError(msg)
+            counts, top = self.prefix.finish(TOP_OUTCOMES)
+            shots = self.prefix.shots
+        result = Result(
+            job_id=self.job.id,
+            counts=counts,
+            shots=shots,
+            seed=self.spec.seed,
+            elapsed_s=self.job.elapsed_s or 0.0,
+        )
+        return result, {"top": [[k, int(v)] for k, v in top], "shots": shots}
+
+
+def run_simulation(
+    manager: JobManager, job: ExecutionJob, *, spec: SimulationSpec, executor: Executor
+) -> Result:
+    """Run a simulation job's batches on ``executor`` (on the job's worker thread)."""
+    run = SimulationRun(
+        job,
+        spec,
+        checkpoint=manager._emit_checkpoint,
+        checkpoint_interval=manager.checkpoint_interval,
+    )
+    job._run = run
+    executor.run_batches(spec.plan, run.batches(), spec.seed, run)
+    if job._cancel_requested:
+        raise JobCancelled(job.id, job._cancel_reason)
+    result, summary = run.result()
+    job._summary = summary  # ranked from the raw counts: no need to sort the dict
+    job.tracker.finish()
+    return result
