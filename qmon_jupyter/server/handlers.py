@@ -1,0 +1,269 @@
+"""The REST handlers under ``{base_url}api/qmon/`` (DESIGN.md, section Server).
+
+Every verb is ``@web.authenticated`` and ``@authorized`` against the ``qmon``
+resource (``read`` for GET, ``write`` for POST). Store work runs on the
+service's reader pool; a store that is locked or missing answers 503.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime, timezone
+
+from jupyter_server.auth.decorator import authorized
+from tornado import web
+
+from ._base import MAX_LIMIT, MAX_OFFSET, QmonAPIHandler, check_id
+from .openapi import openapi_document
+from .source import export_csv
+from .sse import EventStreamHandler
+
+__all__ = ["default_handlers"]
+
+STATUSES = frozenset({"pending", "queued", "running", "paused", "completed", "failed", "cancelled"})
+TYPES = frozenset({"simulation", "hardware", "optimization", "analysis"})
+_FILTERS = frozenset({"status", "type", "kernel"})
+
+
+class DashboardHandler(QmonAPIHandler):
+    """``GET dashboard``: jobs (active first, then recent), hardware, status, stats, ..."""
+
+    @web.authenticated
+    @authorized
+    async def get(self) -> None:
+        """Everything the dashboard draws."""
+        self.check_params({"limit"})
+        limit = self.int_param("limit", 100, 1, MAX_LIMIT)
+        self.reply(await self.qmon.run(self.qmon.source.dashboard_state, limit))
+
+
+class JobsHandler(QmonAPIHandler):
+    """``GET jobs?status=&type=&kernel=&limit=&offset=``: ``{jobs, total}`` over every kernel."""
+
+    @web.authenticated
+    @authorized
+    async def get(self) -> None:
+        """List jobs, newest first."""
+        self.check_params(_FILTERS | {"limit", "offset"})
+        status = self.list_param("status", STATUSES)
+        job_type = self.list_param("type", TYPES)
+        kernel = self.list_param("kernel")
+        limit = self.int_param("limit", 50, 1, MAX_LIMIT)
+        offset = self.int_param("offset", 0, 0, MAX_OFFSET)
+        page = await self.qmon.run(
+            lambda: self.qmon.source.page_jobs(
+                status=status, type=job_type, kernel=kernel, limit=limit, offset=offset
+            )
+        )
+        self.reply({**page, "limit": limit, "offset": offset})
+
+
+class JobHandler(QmonAPIHandler):
+    """``GET jobs/{id}``: one snapshot."""
+
+    @web.authenticated
+    @authorized
+    async def get(self, job_id: str) -> None:
+        """One job's latest snapshot; 404 if unknown."""
+        self.check_params()
+        check_id(job_id)
+        self.reply(await self.qmon.run(self.qmon.api.get_job, job_id))
+
+
+class JobActionHandler(QmonAPIHandler):
+    """``POST jobs/{id}/cancel|pause|resume``: 202 with the snapshot; the kernel acts."""
+
+    @web.authenticated
+    @authorized
+    async def post(self, job_id: str, action: str) -> None:
+        """Queue the action for the job's kernel (which carries it out within ~1 s)."""
+        self.check_params()
+        check_id(job_id)
+        self.action_body()
+        act = getattr(self.qmon.api, f"{action}_job")
+        snap = await self.qmon.run(lambda: act(job_id, user=self.user_name))
+        _count_command(action)
+        self.reply(snap, status=202)
+
+
+class StatsHandler(QmonAPIHandler):
+    """``GET stats``: counts by status and type, durations, throughput, success rate."""
+
+    @web.authenticated
+    @authorized
+    async def get(self) -> None:
+        """Statistics over every stored job."""
+        self.check_params()
+        self.reply(await self.qmon.run(self.qmon.api.get_statistics))
+
+
+class HardwareHandler(QmonAPIHandler):
+    """``GET hardware``: provider jobs and provider health."""
+
+    @web.authenticated
+    @authorized
+    async def get(self) -> None:
+        """List provider jobs, newest first."""
+        self.check_params({"limit"})
+        limit = self.int_param("limit", 200, 1, MAX_LIMIT)
+        self.reply(await self.qmon.run(self.qmon.source.hardware, limit))
+
+
+class StatusHandler(QmonAPIHandler):
+    """``GET status``: kernels, providers, store, version."""
+
+    @web.authenticated
+    @authorized
+    async def get(self) -> None:
+        """Report the health of everything qmon depends on."""
+        self.check_params()
+        self.reply(await self.qmon.run(self.qmon.api.get_status))
+
+
+class ResourcesHandler(QmonAPIHandler):
+    """``GET resources``: CPU and memory of the server and each kernel, with history."""
+
+    @web.authenticated
+    @authorized
+    async def get(self) -> None:
+        """Resources per kernel."""
+        self.check_params()
+        self.reply(await self.qmon.run(self.qmon.api.get_resources))
+
+
+class NotificationsHandler(QmonAPIHandler):
+    """``GET notifications``: newest first; dismissed ones only if asked."""
+
+    @web.authenticated
+    @authorized
+    async def get(self) -> None:
+        """List notifications over every kernel."""
+        self.check_params({"include_dismissed", "limit"})
+        include = self.bool_param("include_dismissed")
+        limit = self.int_param("limit", 100, 1, MAX_LIMIT)
+        notes = await self.qmon.run(
+            lambda: self.qmon.source.notifications(include_dismissed=include, limit=limit)
+        )
+        self.reply({"notifications": notes})
+
+
+class DismissHandler(QmonAPIHandler):
+    """``POST notifications/{id}/dismiss``: 202 with the notification."""
+
+    @web.authenticated
+    @authorized
+    async def post(self, notification_id: str) -> None:
+        """Dismiss it (for every view) and tell its kernel."""
+        self.check_params()
+        check_id(notification_id, "notification id")
+        self.action_body()
+        note = await self.qmon.run(
+            lambda: self.qmon.api.dismiss_notification(notification_id, user=self.user_name)
+        )
+        _count_command("dismiss")
+        self.reply(note, status=202)
+
+
+class ExportHandler(QmonAPIHandler):
+    """``GET export?format=json|csv``: the job history as a download."""
+
+    @web.authenticated
+    @authorized
+    async def get(self) -> None:
+        """Every stored job (filters as for ``jobs``)."""
+        self.check_params(_FILTERS | {"format"})
+        fmt = self.get_query_argument("format", "json")
+        if fmt not in ("json", "csv"):
+            raise web.HTTPError(400, f"format must be json or csv, got {fmt[:20]!r}")
+        status = self.list_param("status", STATUSES)
+        job_type = self.list_param("type", TYPES)
+        kernel = self.list_param("kernel")
+        page = await self.qmon.run(
+            lambda: self.qmon.source.page_jobs(
+                status=status, type=job_type, kernel=kernel, limit=10**9, offset=0
+            )
+        )
+        jobs, total = page["jobs"], page["total"]
+        stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+        self.set_header("Content-Disposition", f'attachment; filename="qmon-jobs-{stamp}.{fmt}"')
+        self.set_header("Cache-Control", "no-store")
+        if fmt == "csv":
+            text = await self.qmon.run(export_csv, jobs)
+            self.finish(text, set_content_type="text/csv; charset=utf-8")
+            return
+        self.finish(json.dumps({"jobs": jobs, "total": total, "exported_at": stamp}, default=str))
+
+
+class OpenAPIHandler(QmonAPIHandler):
+    """``GET openapi.json``: the OpenAPI 3 document of this API."""
+
+    @web.authenticated
+    @authorized
+    async def get(self) -> None:
+        """Serve the document, with this server's base URL."""
+        self.check_params()
+        self.reply(openapi_document(self.base_url))
+
+
+class NotFoundHandler(QmonAPIHandler):
+    """Any other path under ``api/qmon/``: a JSON 404 (never an HTML page)."""
+
+    def _missing(self, *_args: str) -> None:
+        raise web.HTTPError(404, f"no qmon endpoint {self.request.path[:80]!r}", reason="Not Found")
+
+    @web.authenticated
+    @authorized
+    def get(self, *args: str) -> None:
+        """404."""
+        self._missing(*args)
+
+    @web.authenticated
+    @authorized
+    def post(self, *args: str) -> None:
+        """404."""
+        self._missing(*args)
+
+    @web.authenticated
+    @authorized
+    def put(self, *args: str) -> None:
+        """404."""
+        self._missing(*args)
+
+    @web.authenticated
+    @authorized
+    def patch(self, *args: str) -> None:
+        """404."""
+        self._missing(*args)
+
+    @web.authenticated
+    @authorized
+    def delete(self, *args: str) -> None:
+        """404."""
+        self._missing(*args)
+
+
+def _count_command(action: str) -> None:
+    from .metrics import COMMANDS
+
+    COMMANDS.labels(action=action).inc()
+
+
+_ID = r"(?P<{}>[^/]+)"
+
+#: the routes, relative to ``{base_url}api/qmon/`` (openapi.py documents each one)
+default_handlers: list[tuple[str, type[web.RequestHandler]]] = [
+    (r"dashboard", DashboardHandler),
+    (r"jobs", JobsHandler),
+    (rf"jobs/{_ID.format('job_id')}", JobHandler),
+    (rf"jobs/{_ID.format('job_id')}/(?P<action>cancel|pause|resume)", JobActionHandler),
+    (r"hardware", HardwareHandler),
+    (r"status", StatusHandler),
+    (r"resources", ResourcesHandler),
+    (r"stats", StatsHandler),
+    (r"notifications", NotificationsHandler),
+    (rf"notifications/{_ID.format('notification_id')}/dismiss", DismissHandler),
+    (r"events", EventStreamHandler),
+    (r"export", ExportHandler),
+    (r"openapi\.json", OpenAPIHandler),
+    (r"(.*)", NotFoundHandler),
+]

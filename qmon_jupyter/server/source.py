@@ -1,0 +1,305 @@
+"""The store-backed :class:`~qmon_jupyter.dashboard_api.DashboardSource` used by REST.
+
+:class:`StoreSource` gives :class:`~qmon_jupyter.dashboard_api.DashboardAPI`
+every kernel's jobs from the store, and turns actions into commands the
+owning kernel carries out. Its methods block (SQLite): handlers run them on
+the service's reader pool. ``page_jobs`` and ``dashboard_state`` are fast
+paths the protocol lacks (it lists every job, then sorts and slices in
+Python, which is too slow for 10,000 stored jobs).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import threading
+import time
+from typing import TYPE_CHECKING, Any
+
+from qmon_jupyter._version import __version__
+from qmon_jupyter.jobs.job import JobStateError
+from qmon_jupyter.jobs.snapshot import SCHEMA_VERSION
+from qmon_jupyter.store._paths import iso_now
+
+if TYPE_CHECKING:
+    from .service import QmonService
+
+__all__ = ["ACTIONS", "StoreSource", "export_csv"]
+
+ACTIONS = ("cancel", "pause", "resume")
+_TERMINAL = ("completed", "failed", "cancelled")
+_ACTIVE = ("pending", "queued", "running", "paused")
+_CSV_COLUMNS = (
+    "id",
+    "name",
+    "type",
+    "status",
+    "backend",
+    "executor",
+    "kernel_id",
+    "owner",
+    "created_at",
+    "started_at",
+    "finished_at",
+    "elapsed_s",
+    "done",
+    "total",
+    "unit",
+    "seed",
+    "error_type",
+    "error_message",
+)
+
+
+class StoreSource:
+    """Every kernel's jobs, from the store; actions become commands for the owning kernel."""
+
+    #: seconds a computed ``statistics()`` is reused (it scans every stored job)
+    stats_ttl = 1.0
+
+    def __init__(self, service: QmonService) -> None:
+        self.service = service
+        # guards _stats (time computed, value): reader threads share it
+        self._stats_lock = threading.Lock()
+        self._stats: tuple[float, dict] | None = None
+
+    @property
+    def store(self) -> Any:
+        """The store (opened on first use; StoreUnavailable if it cannot be)."""
+        return self.service.store()
+
+    # -- the DashboardSource protocol ------------------------------------------------
+
+    def list_jobs(
+        self,
+        *,
+        status: frozenset[str] | None = None,
+        type: str | None = None,  # noqa: A002 - the snapshot's key
+        kernel: str | None = None,
+    ) -> list[dict]:
+        """Every stored snapshot matching the filters (all of them: prefer ``page_jobs``)."""
+        jobs, _ = self.store.list_jobs(
+            status=sorted(status) if status else None,
+            type=[type] if type else None,
+            kernel=[kernel] if kernel else None,
+            limit=10**9,
+        )
+        return jobs
+
+    def get_job(self, job_id: str) -> dict:
+        """One snapshot; KeyError naming the id if unknown."""
+        snap = self.store.get_job(job_id)
+        if snap is None:
+            raise KeyError(f"no job {job_id!r}")
+        return snap
+
+    def statistics(self) -> dict:
+        """Return the keys of ``JobManager.stats()``, over every kernel (at most 1 s old)."""
+        with self._stats_lock:
+            cached = self._stats
+        if cached is not None and time.monotonic() - cached[0] < self.stats_ttl:
+            return cached[1]
+        stats = self.store.job_stats()
+        with self._stats_lock:
+            self._stats = (time.monotonic(), stats)
+        return stats
+
+    def notifications(self, *, include_dismissed: bool = False, limit: int = 100) -> list[dict]:
+        """Return the newest notifications over every kernel, oldest first."""
+        return self.store.list_notifications(include_dismissed=include_dismissed, limit=limit)
+
+    def resources(self) -> dict:
+        """``{"latest", "history", "kernels": {id: sample}, "server": sample}``.
+
+        ``latest`` and ``history`` are those of the most recently seen live
+        kernel that reports them (else of the server process).
+        """
+        server = _server_resources()
+        kernels: dict[str, Any] = {}
+        latest, history = server, [server] if server else []
+        chosen = False
+        for beat in self.store.kernels():  # most recent heartbeat first
+            res = beat.get("resources") or {}
+            if self.service.kernel_state(beat) != "alive":
+                continue
+            kernels[beat["kernel_id"]] = res.get("latest")
+            if not chosen and res.get("latest"):
+                latest, history, chosen = res["latest"], res.get("history") or [], True
+        return {"latest": latest, "history": history, "kernels": kernels, "server": server}
+
+    def status(self) -> dict:
+        """Kernels (alive, last heartbeat), providers, the store and the version."""
+        store = self.store
+        now = time.time()
+        active = store.kernels_with_active_jobs()
+        kernels = []
+        for beat in store.kernels():
+            state = self.service.kernel_state(beat, now)
+            kernels.append(
+                {
+                    "kernel_id": beat["kernel_id"],
+                    "pid": beat["pid"],
+                    "host": beat["host"],
+                    "state": state,
+                    "alive": state == "alive",
+                    "started_at": beat["started_at"],
+                    "last_heartbeat": _iso(float(beat["last_seen"])),
+                    "last_seen_s_ago": round(max(0.0, now - float(beat["last_seen"])), 3),
+                    "active_jobs": active.get(beat["kernel_id"], 0),
+                }
+            )
+        return {
+            "kernels": kernels,
+            "providers": self.hardware(limit=200)["providers"],
+            "store": store.info(),
+            "version": __version__,
+        }
+
+    def act(self, job_id: str, action: str, *, user: str | None = None) -> dict:
+        """Queue ``action`` for the job's kernel; the snapshot as it is now.
+
+        Raises KeyError for an unknown job and JobStateError when its state,
+        its provider or its kernel forbids the action.
+        """
+        if action not in ACTIONS:
+            raise ValueError(f"unknown action {action!r}; use one of {ACTIONS}")
+        snap = self.get_job(job_id)
+        state = snap.get("status")
+        caps = snap.get("capabilities") or {}
+        if state in _TERMINAL:
+            why = (snap.get("error") or {}).get("message")
+            detail = f" ({why})" if why else ""
+            raise JobStateError(f"cannot {action} job {job_id}: it is already {state}{detail}")
+        if action == "cancel" and not caps.get("cancel", True):
+            raise JobStateError(f"cannot cancel job {job_id}: its provider does not support cancel")
+        if action in ("pause", "resume") and not caps.get("pause", False):
+            raise JobStateError(f"cannot {action} job {job_id}: pause is not supported for it")
+        if action == "pause" and state == "paused":
+            raise JobStateError(f"cannot pause job {job_id}: it is already paused")
+        if action == "resume" and state != "paused":
+            raise JobStateError(f"cannot resume job {job_id}: it is {state}, not paused")
+        kernel_id = snap.get("kernel_id") or ""
+        kernel_state = self._kernel_state(kernel_id)
+        if kernel_state in ("dead", "stopped"):
+            raise JobStateError(
+                f"cannot {action} job {job_id}: its kernel {kernel_id} is {kernel_state}"
+            )
+        self.store.add_command(kernel_id, action, user=user, job_id=job_id)
+        return snap
+
+    def dismiss_notification(self, notification_id: str, *, user: str | None = None) -> dict:
+        """Dismiss now (for every view) and tell its kernel; KeyError if unknown."""
+        store = self.store
+        note = store.get_notification(notification_id)
+        if note is None:
+            raise KeyError(f"no notification {notification_id!r}")
+        if note.get("dismissed"):
+            raise JobStateError(f"notification {notification_id} is already dismissed")
+        store.dismiss_notification(notification_id, user=user)
+        kernel_id = note.get("kernel_id")
+        if kernel_id and self._kernel_state(kernel_id) in ("alive", "unresponsive"):
+            store.add_command(kernel_id, "dismiss", user=user, target=notification_id)
+        return {**note, "dismissed": True}
+
+    # -- fast paths ------------------------------------------------------------------
+
+    def page_jobs(self, **filters: Any) -> dict:
+        """``{"jobs": [...], "total": n}``, newest first, paginated in SQL."""
+        jobs, total = self.store.list_jobs(**filters)
+        return {"jobs": jobs, "total": total}
+
+    def dashboard_state(self, limit: int = 100) -> dict:
+        """Return what ``DashboardAPI.get_dashboard_state`` returns, with SQL doing the paging."""
+        store = self.store
+        active, n_active = store.list_jobs(status=list(_ACTIVE), limit=limit, order="oldest")
+        done, n_done = store.list_jobs(
+            status=list(_TERMINAL), limit=max(0, limit - len(active)), order="finished"
+        )
+        return {
+            "schema": SCHEMA_VERSION,
+            "generated_at": iso_now(),
+            "jobs": active + done,
+            "total_jobs": n_active + n_done,
+            "total": n_active + n_done,
+            "hardware": self.hardware(limit=50),
+            "status": self.status(),
+            "resources": self.resources(),
+            "stats": self.statistics(),
+            "notifications": self.notifications(),
+        }
+
+    def hardware(self, limit: int = 200) -> dict:
+        """List provider jobs (status, queue position, last poll, health), provider health."""
+        jobs, total = self.store.list_jobs(type=["hardware"], limit=limit)
+        providers: dict[str, dict[str, Any]] = {}
+        for snap in jobs:
+            info = snap.get("provider") or {}
+            snap.setdefault("last_poll", info.get("last_poll") or snap.get("updated_at"))
+            name = info.get("name") or snap.get("backend")
+            if not name:
+                continue
+            entry = providers.setdefault(
+                name, {"name": name, "health": info.get("health"), "jobs": 0, "active": 0}
+            )
+            entry["jobs"] += 1
+            entry["active"] += snap.get("status") in _ACTIVE
+            if info.get("health") is not None:
+                entry["health"] = info["health"]
+        return {"jobs": jobs, "total": total, "providers": list(providers.values())}
+
+    def _kernel_state(self, kernel_id: str) -> str:
+        beat = next((k for k in self.store.kernels() if k["kernel_id"] == kernel_id), None)
+        return self.service.kernel_state(beat)
+
+
+def _iso(t: float) -> str:
+    from qmon_jupyter.jobs.snapshot import iso_utc
+
+    return iso_utc(t) or ""
+
+
+def _server_resources() -> dict[str, Any] | None:
+    try:
+        import psutil
+
+        proc = psutil.Process()
+        mem = psutil.virtual_memory()
+        return {
+            "time": iso_now(),
+            "cpu_percent": proc.cpu_percent(None),
+            "system_cpu_percent": psutil.cpu_percent(None),
+            "rss_bytes": proc.memory_info().rss,
+            "available_bytes": mem.available,
+            "total_bytes": mem.total,
+        }
+    except Exception:
+        return None
+
+
+def export_csv(jobs: list[dict[str, Any]]) -> str:
+    """Jobs as CSV; cells that a spreadsheet would run as formulas are quoted with ``'``."""
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(_CSV_COLUMNS)
+    for snap in jobs:
+        error = snap.get("error") or {}
+        row = {**snap, "error_type": error.get("type"), "error_message": error.get("message")}
+        writer.writerow([_cell(row.get(col)) for col in _CSV_COLUMNS])
+    return out.getvalue()
+
+
+def _cell(value: Any) -> str:
+    if value is None:
+        return ""
+    text = str(value)
+    if text[:1] in ("=", "+", "-", "@", "\t", "\r") and not _is_number(text):
+        return "'" + text
+    return text
+
+
+def _is_number(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True

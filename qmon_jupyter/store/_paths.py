@@ -1,0 +1,79 @@
+"""Where the store lives, who this process is, and whether another process is alive."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import re
+import sys
+from datetime import datetime, timezone
+from pathlib import Path
+
+__all__ = ["current_kernel_id", "default_path", "iso_now", "pid_alive", "process_start_time"]
+
+_KERNEL_FILE = re.compile(r"kernel-(?P<id>[A-Za-z0-9_.-]+)\.json$")
+
+
+def default_path() -> Path:
+    """Return the store file: ``QMON_DB`` if set, else ``jupyter_data_dir()/qmon/qmon.sqlite``."""
+    env = os.environ.get("QMON_DB")
+    if env:
+        return Path(env).expanduser()
+    from jupyter_core.paths import jupyter_data_dir
+
+    return Path(jupyter_data_dir()) / "qmon" / "qmon.sqlite"
+
+
+def current_kernel_id() -> str:
+    """Return the id of the Jupyter kernel this code runs in, else ``pid-<pid>``.
+
+    Inside a kernel the id is read from the connection file name
+    (``kernel-<id>.json``), which is how the server names the kernel too.
+    """
+    # Only look when ipykernel is already loaded: importing it here would
+    # cost a second outside a kernel and could not find a connection file.
+    if "ipykernel" in sys.modules:
+        with contextlib.suppress(Exception):
+            from ipykernel.kernelapp import IPKernelApp
+
+            if IPKernelApp.initialized():
+                from ipykernel import get_connection_file
+
+                match = _KERNEL_FILE.search(Path(get_connection_file()).name)
+                if match:
+                    return match.group("id")
+    return f"pid-{os.getpid()}"
+
+
+def iso_now() -> str:
+    """Now as ISO 8601 UTC with a ``Z``, the format every snapshot carries."""
+    return datetime.now(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def process_start_time(pid: int) -> float | None:
+    """Return the start time of process ``pid`` (epoch seconds), or None if it is gone."""
+    try:
+        import psutil
+
+        return float(psutil.Process(pid).create_time())
+    except Exception:
+        return None
+
+
+def pid_alive(pid: int | None, started: float | None = None) -> bool:
+    """Whether ``pid`` is a live process (and the same one, when ``started`` is known).
+
+    The start time guards against pid reuse: a new process that got the
+    dead kernel's pid has a later start time.
+    """
+    if not pid or pid <= 0:
+        return False
+    try:
+        import psutil
+
+        proc = psutil.Process(pid)
+        if proc.status() == psutil.STATUS_ZOMBIE:
+            return False
+        return started is None or abs(proc.create_time() - started) < 1.0
+    except Exception:
+        return False

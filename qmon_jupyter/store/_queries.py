@@ -1,0 +1,402 @@
+"""The server's side of the store: reads over every kernel, commands, audit, liveness."""
+
+from __future__ import annotations
+
+import json
+import statistics
+import time
+from datetime import datetime, timedelta, timezone
+from typing import TYPE_CHECKING, Any
+
+from ._paths import iso_now
+from ._schema import TERMINAL_STATUSES
+
+if TYPE_CHECKING:
+    import sqlite3
+    import threading
+    from collections.abc import Iterator
+    from contextlib import AbstractContextManager
+    from pathlib import Path
+
+__all__ = ["StoreQueries"]
+
+_TERMINAL_SQL = "('" + "','".join(TERMINAL_STATUSES) + "')"
+_STATUSES = ("pending", "queued", "running", "paused", "completed", "failed", "cancelled")
+_TYPES = ("simulation", "hardware", "optimization", "analysis")
+#: orders ``list_jobs`` knows (each has an index)
+_ORDERS = {
+    "newest": "created_at DESC, rowid DESC",
+    "oldest": "created_at ASC, rowid ASC",
+    "finished": "finished_at DESC, rowid DESC",
+}
+
+
+def _dumps(obj: Any) -> str:
+    return json.dumps(obj, separators=(",", ":"), default=str)
+
+
+class StoreQueries:
+    """Reads and server-side writes; mixed into :class:`Store`."""
+
+    path: Path
+    _lock: threading.Lock
+
+    if TYPE_CHECKING:
+
+        def _reading(self) -> AbstractContextManager[sqlite3.Connection]: ...
+        def _tx(self) -> AbstractContextManager[sqlite3.Connection]: ...
+
+    # -- jobs ----------------------------------------------------------------------
+
+    def get_job(self, job_id: str) -> dict[str, Any] | None:
+        """One job's latest snapshot, or None."""
+        with self._reading() as c:
+            row = c.execute("SELECT snapshot FROM jobs WHERE id=?", (job_id,)).fetchone()
+        return None if row is None else json.loads(row[0])
+
+    def list_jobs(
+        self,
+        *,
+        status: list[str] | None = None,
+        type: list[str] | None = None,  # noqa: A002 - the REST parameter's name
+        kernel: list[str] | None = None,
+        limit: int = 50,
+        offset: int = 0,
+        order: str = "newest",
+    ) -> tuple[list[dict[str, Any]], int]:
+        """Jobs over every kernel (``order``: newest, oldest or finished first), and the total."""
+        where, args = [], []
+        for column, values in (("status", status), ("type", type), ("kernel_id", kernel)):
+            if values:
+                where.append(f"{column} IN ({','.join('?' * len(values))})")
+                args.extend(values)
+        clause = f" WHERE {' AND '.join(where)}" if where else ""
+        order_by = _ORDERS[order]
+        with self._reading() as c:
+            total = c.execute(f"SELECT count(*) FROM jobs{clause}", args).fetchone()[0]  # noqa: S608
+            # sort row ids (covered by the indexes), then fetch only the page's snapshots:
+            # sorting whole rows would drag every snapshot through SQLite's sorter
+            ids = [
+                r[0]
+                for r in c.execute(
+                    f"SELECT rowid FROM jobs{clause} ORDER BY {order_by} LIMIT ? OFFSET ?",  # noqa: S608
+                    [*args, limit, offset],
+                )
+            ]
+            snaps: dict[int, str] = {}
+            for start in range(0, len(ids), 500):
+                chunk = ids[start : start + 500]
+                marks = ",".join("?" * len(chunk))
+                query = f"SELECT rowid, snapshot FROM jobs WHERE rowid IN ({marks})"  # noqa: S608
+                snaps.update(c.execute(query, chunk).fetchall())
+        rows = [(snaps[i],) for i in ids if i in snaps]
+        return [json.loads(r[0]) for r in rows], int(total)
+
+    def job_stats(self) -> dict[str, Any]:
+        """Count jobs by status and type; give durations, throughput and success rate.
+
+        The same keys as ``JobManager.stats()``, over every kernel's stored jobs.
+        """
+        hour_ago = (datetime.now(timezone.utc) - timedelta(hours=1)).isoformat(timespec="seconds")
+        hour_ago = hour_ago.replace("+00:00", "Z")
+        with self._reading() as c:
+            by_status = dict.fromkeys(_STATUSES, 0)
+            by_status.update(c.execute("SELECT status, count(*) FROM jobs GROUP BY status"))
+            by_type = dict.fromkeys(_TYPES, 0)
+            by_type.update(c.execute("SELECT type, count(*) FROM jobs GROUP BY type"))
+            durations = [
+                r[0]
+                for r in c.execute(
+                    "SELECT elapsed_s FROM jobs WHERE elapsed_s IS NOT NULL"  # noqa: S608
+                    f" AND status IN {_TERMINAL_SQL}"
+                )
+            ]
+            shots, seconds = c.execute(
+                "SELECT coalesce(sum(done), 0), coalesce(sum(elapsed_s), 0) FROM jobs"
+                " WHERE status='completed' AND type='simulation'"
+            ).fetchone()
+            last_hour = c.execute(
+                "SELECT count(*) FROM jobs WHERE status='completed' AND finished_at >= ?",
+                (hour_ago,),
+            ).fetchone()[0]
+            live_rate = c.execute(
+                "SELECT coalesce(sum(rate), 0) FROM jobs"
+                " WHERE status='running' AND type='simulation'"
+            ).fetchone()[0]
+        total = sum(by_status.values())
+        finished = sum(by_status.get(s, 0) for s in TERMINAL_STATUSES)
+        return {
+            "total": total,
+            "active": total - finished,
+            "finished": finished,
+            "removed": 0,
+            "by_status": by_status,
+            "by_type": by_type,
+            "mean_duration_s": statistics.fmean(durations) if durations else None,
+            "median_duration_s": statistics.median(durations) if durations else None,
+            "throughput": {
+                "shots": int(shots),
+                "shots_per_s": (shots / seconds) if seconds else None,
+                "jobs_per_hour": float(last_hour),
+                "running_shots_per_s": float(live_rate),
+            },
+            "success_rate": (by_status.get("completed", 0) / finished) if finished else None,
+        }
+
+    def metrics(self) -> dict[str, Any]:
+        """Return the numbers Prometheus scrapes (cheap: indexed counts only)."""
+        with self._reading() as c:
+            by_status = dict(c.execute("SELECT status, count(*) FROM jobs GROUP BY status"))
+            rate = c.execute(
+                "SELECT coalesce(sum(rate), 0) FROM jobs"
+                " WHERE status='running' AND type='simulation'"
+            ).fetchone()[0]
+            notes = dict(
+                c.execute(
+                    "SELECT level, count(*) FROM notifications WHERE dismissed=0 GROUP BY level"
+                )
+            )
+            kernels = c.execute("SELECT count(*) FROM heartbeats WHERE state='alive'").fetchone()[0]
+        return {
+            "by_status": by_status,
+            "shots_per_s": float(rate),
+            "notifications": notes,
+            "kernels": kernels,
+        }
+
+    # -- notifications --------------------------------------------------------------
+
+    def list_notifications(
+        self, *, include_dismissed: bool = False, limit: int = 100
+    ) -> list[dict[str, Any]]:
+        """Return the newest ``limit`` notifications over every kernel, oldest first."""
+        clause = "" if include_dismissed else " WHERE dismissed=0"
+        with self._reading() as c:
+            rows = c.execute(
+                f"SELECT data, dismissed, kernel_id FROM notifications{clause}"  # noqa: S608
+                " ORDER BY created_at DESC LIMIT ?",
+                (limit,),
+            ).fetchall()
+        return [{**json.loads(d), "dismissed": bool(x), "kernel_id": k} for d, x, k in rows[::-1]]
+
+    def get_notification(self, notification_id: str) -> dict[str, Any] | None:
+        """One notification, or None."""
+        with self._reading() as c:
+            row = c.execute(
+                "SELECT data, dismissed, kernel_id FROM notifications WHERE id=?",
+                (notification_id,),
+            ).fetchone()
+        return (
+            None
+            if row is None
+            else {**json.loads(row[0]), "dismissed": bool(row[1]), "kernel_id": row[2]}
+        )
+
+    # -- kernels ---------------------------------------------------------------------
+
+    def kernels(self) -> list[dict[str, Any]]:
+        """Every kernel that ever wrote a heartbeat, with its last resources sample."""
+        with self._reading() as c:
+            rows = c.execute(
+                "SELECT kernel_id, pid, host, proc_start, started_at, last_seen, state, resources"
+                " FROM heartbeats ORDER BY last_seen DESC"
+            ).fetchall()
+        keys = (
+            "kernel_id",
+            "pid",
+            "host",
+            "proc_start",
+            "started_at",
+            "last_seen",
+            "state",
+            "resources",
+        )
+        out = []
+        for row in rows:
+            item = dict(zip(keys, row, strict=True))
+            item["resources"] = json.loads(item["resources"]) if item["resources"] else None
+            out.append(item)
+        return out
+
+    def kernels_with_active_jobs(self) -> dict[str, int]:
+        """Map kernel id -> number of its jobs not yet in a terminal state."""
+        with self._reading() as c:
+            return dict(
+                c.execute(
+                    f"SELECT kernel_id, count(*) FROM jobs WHERE status NOT IN {_TERMINAL_SQL}"  # noqa: S608
+                    " GROUP BY kernel_id"
+                )
+            )
+
+    def mark_kernel_dead(self, kernel_id: str, reason: str = "kernel died") -> list[dict[str, Any]]:
+        """Fail every unfinished job of a dead kernel and refuse its pending commands."""
+        now = iso_now()
+        failed = []
+        with self._tx() as c:
+            rows = c.execute(
+                f"SELECT snapshot FROM jobs WHERE kernel_id=? AND status NOT IN {_TERMINAL_SQL}",  # noqa: S608
+                (kernel_id,),
+            ).fetchall()
+            for (raw,) in rows:
+                snap = json.loads(raw)
+                snap.update(
+                    status="failed",
+                    error={"type": "KernelDied", "message": reason},
+                    message=reason,
+                    finished_at=now,
+                    updated_at=now,
+                    queue_position=None,
+                    eta_s=None,
+                )
+                c.execute(
+                    "UPDATE jobs SET status='failed', finished_at=?, updated_at=?, rate=NULL,"
+                    " snapshot=? WHERE id=?",
+                    (now, now, _dumps(snap), snap["id"]),
+                )
+                c.execute(
+                    "INSERT INTO events (time, kernel_id, job_id, kind, user, action, data)"
+                    " VALUES (?,?,?,?,?,?,?)",
+                    (
+                        now,
+                        kernel_id,
+                        snap["id"],
+                        "job.status",
+                        None,
+                        None,
+                        _dumps({"snapshot": snap}),
+                    ),
+                )
+                failed.append(snap)
+            c.execute("UPDATE heartbeats SET state='dead' WHERE kernel_id=?", (kernel_id,))
+            c.execute(
+                "UPDATE commands SET state='failed', result=?"
+                " WHERE kernel_id=? AND state='pending'",
+                (reason, kernel_id),
+            )
+        return failed
+
+    # -- commands and audit ------------------------------------------------------------
+
+    def add_command(
+        self,
+        kernel_id: str,
+        action: str,
+        *,
+        user: str | None,
+        job_id: str | None = None,
+        target: str | None = None,
+    ) -> int:
+        """Queue a command for a kernel and record it in the audit trail, atomically."""
+        now = time.time()
+        with self._tx() as c:
+            cid = c.execute(
+                "INSERT INTO commands (kernel_id, job_id, target, action, user, created_at)"
+                " VALUES (?,?,?,?,?,?)",
+                (kernel_id, job_id, target, action, user, now),
+            ).lastrowid
+            c.execute(
+                "INSERT INTO events (time, kernel_id, job_id, kind, user, action, data)"
+                " VALUES (?,?,?,?,?,?,?)",
+                (
+                    iso_now(),
+                    kernel_id,
+                    job_id,
+                    "audit.command",
+                    user,
+                    action,
+                    _dumps({"command_id": cid, "target": target}),
+                ),
+            )
+        return int(cid)
+
+    def get_command(self, command_id: int) -> dict[str, Any] | None:
+        """Return a command's state (``pending``, ``running``, ``done``, ``failed``) and result."""
+        with self._reading() as c:
+            row = c.execute(
+                "SELECT id, kernel_id, job_id, target, action, user, state, result FROM commands"
+                " WHERE id=?",
+                (command_id,),
+            ).fetchone()
+        keys = ("id", "kernel_id", "job_id", "target", "action", "user", "state", "result")
+        return None if row is None else dict(zip(keys, row, strict=True))
+
+    def dismiss_notification(self, notification_id: str, *, user: str | None) -> None:
+        """Mark a notification dismissed now (the kernel is told by a command as well)."""
+        now = iso_now()
+        with self._tx() as c:
+            row = c.execute(
+                "SELECT data, kernel_id, job_id FROM notifications WHERE id=?", (notification_id,)
+            ).fetchone()
+            if row is None:
+                return
+            data = {**json.loads(row[0]), "dismissed": True}
+            c.execute(
+                "UPDATE notifications SET dismissed=1, data=? WHERE id=?",
+                (_dumps(data), notification_id),
+            )
+            c.execute(
+                "INSERT INTO events (time, kernel_id, job_id, kind, user, action, data)"
+                " VALUES (?,?,?,?,?,?,?)",
+                (
+                    now,
+                    row[1],
+                    row[2],
+                    "notification.dismissed",
+                    user,
+                    "dismiss",
+                    _dumps({"notification": data}),
+                ),
+            )
+
+    def audit_trail(self, *, job_id: str | None = None, limit: int = 100) -> list[dict[str, Any]]:
+        """Return the writes made by people (``action`` set), newest first."""
+        clause, args = "WHERE action IS NOT NULL", []
+        if job_id is not None:
+            clause += " AND job_id=?"
+            args.append(job_id)
+        with self._reading() as c:
+            rows = c.execute(
+                "SELECT seq, time, kernel_id, job_id, kind, user, action, data FROM events "  # noqa: S608
+                f"{clause} ORDER BY seq DESC LIMIT ?",
+                [*args, limit],
+            ).fetchall()
+        keys = ("seq", "time", "kernel_id", "job_id", "kind", "user", "action", "data")
+        return [dict(zip(keys, r, strict=True)) for r in rows]
+
+    # -- events for the stream -----------------------------------------------------------
+
+    def last_seq(self) -> int:
+        """Return the newest event's sequence number (0 for none)."""
+        with self._reading() as c:
+            return int(c.execute("SELECT coalesce(max(seq), 0) FROM events").fetchone()[0])
+
+    def events_after(
+        self, seq: int, *, limit: int = 500
+    ) -> list[tuple[int, str, str, str | None, str]]:
+        """Job and notification events after ``seq``: ``(seq, time, kind, job_id, data)``."""
+        with self._reading() as c:
+            return c.execute(
+                "SELECT seq, time, kind, job_id, coalesce(data, 'null') FROM events WHERE seq > ?"
+                " AND (kind GLOB 'job.*' OR kind GLOB 'notification.*') ORDER BY seq LIMIT ?",
+                (seq, limit),
+            ).fetchall()
+
+    def iter_all_jobs(self, batch: int = 1000) -> Iterator[dict[str, Any]]:
+        """Every stored job, newest first, read in batches (for export)."""
+        offset = 0
+        while True:
+            jobs, _ = self.list_jobs(limit=batch, offset=offset)
+            yield from jobs
+            if len(jobs) < batch:
+                return
+            offset += batch
+
+    def info(self) -> dict[str, Any]:
+        """Where the store is and whether it answers."""
+        try:
+            size = self.path.stat().st_size
+        except OSError:
+            size = None
+        with self._reading() as c:
+            c.execute("SELECT 1").fetchone()
+        return {"path": str(self.path), "ok": True, "size_bytes": size}

@@ -1,0 +1,92 @@
+"""The store's tables. One version number; bump it and migrate when a table changes."""
+
+from __future__ import annotations
+
+__all__ = ["SCHEMA", "SCHEMA_VERSION", "TERMINAL_STATUSES"]
+
+SCHEMA_VERSION = 1
+
+#: statuses a job never leaves (the values of ``jobs.states.TERMINAL``, kept
+#: as plain strings so SQL can use them without importing the job layer)
+TERMINAL_STATUSES = ("completed", "failed", "cancelled")
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS jobs (
+    id          TEXT PRIMARY KEY,
+    kernel_id   TEXT NOT NULL,
+    status      TEXT NOT NULL,
+    type        TEXT NOT NULL,
+    name        TEXT,
+    backend     TEXT,
+    created_at  TEXT NOT NULL,
+    updated_at  TEXT NOT NULL,
+    finished_at TEXT,
+    elapsed_s   REAL,
+    done        REAL,
+    rate        REAL,
+    snapshot    TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS jobs_created ON jobs (created_at DESC, id);
+CREATE INDEX IF NOT EXISTS jobs_status ON jobs (status, created_at DESC);
+CREATE INDEX IF NOT EXISTS jobs_kernel ON jobs (kernel_id, status);
+CREATE INDEX IF NOT EXISTS jobs_type ON jobs (type, created_at DESC);
+CREATE INDEX IF NOT EXISTS jobs_finished ON jobs (status, finished_at DESC);
+
+CREATE TABLE IF NOT EXISTS events (
+    seq       INTEGER PRIMARY KEY AUTOINCREMENT,
+    time      TEXT NOT NULL,
+    kernel_id TEXT,
+    job_id    TEXT,
+    kind      TEXT NOT NULL,
+    user      TEXT,
+    action    TEXT,
+    data      TEXT
+);
+CREATE INDEX IF NOT EXISTS events_job ON events (job_id);
+CREATE INDEX IF NOT EXISTS events_action ON events (action) WHERE action IS NOT NULL;
+
+CREATE TABLE IF NOT EXISTS notifications (
+    id         TEXT PRIMARY KEY,
+    kernel_id  TEXT NOT NULL,
+    job_id     TEXT,
+    level      TEXT,
+    created_at TEXT NOT NULL,
+    dismissed  INTEGER NOT NULL DEFAULT 0,
+    data       TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS notifications_created ON notifications (created_at DESC);
+
+CREATE TABLE IF NOT EXISTS heartbeats (
+    kernel_id  TEXT PRIMARY KEY,
+    pid        INTEGER,
+    host       TEXT,
+    proc_start REAL,
+    started_at TEXT NOT NULL,
+    last_seen  REAL NOT NULL,
+    state      TEXT NOT NULL DEFAULT 'alive',
+    resources  TEXT
+);
+
+CREATE TABLE IF NOT EXISTS commands (
+    id         INTEGER PRIMARY KEY AUTOINCREMENT,
+    kernel_id  TEXT NOT NULL,
+    job_id     TEXT,
+    target     TEXT,
+    action     TEXT NOT NULL,
+    user       TEXT,
+    created_at REAL NOT NULL,
+    state      TEXT NOT NULL DEFAULT 'pending',
+    result     TEXT
+);
+CREATE INDEX IF NOT EXISTS commands_pending ON commands (kernel_id, state);
+
+CREATE TABLE IF NOT EXISTS checkpoints (
+    job_id       TEXT PRIMARY KEY,
+    kernel_id    TEXT,
+    name         TEXT,
+    spec         TEXT NOT NULL,
+    batches_done INTEGER NOT NULL,
+    counts       TEXT NOT NULL,
+    updated_at   TEXT NOT NULL
+);
+"""
