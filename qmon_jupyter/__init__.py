@@ -35,7 +35,7 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
     )
     from .providers import EmulatedQPU, EmulatorProvider, StatusMonitor, track
     from .server import start_dashboard_server
-    from .widget import ExecutionDashboard, dashboard, get_dashboard
+    from .widget import ExecutionDashboard, JobWidget, dashboard, get_dashboard
 
 # name -> module that defines it (relative to this package)
 _LAZY = {
@@ -64,6 +64,7 @@ _LAZY = {
     "track": ".providers",
     "start_dashboard_server": ".server",
     "ExecutionDashboard": ".widget",
+    "JobWidget": ".widget",
     "dashboard": ".widget",
     "get_dashboard": ".widget",
 }
@@ -81,6 +82,7 @@ __all__ = [
     "JobManager",
     "JobStatus",
     "JobType",
+    "JobWidget",
     "MonitoredSimulationExecutor",
     "MultiStageProgressTracker",
     "ProgressTracker",

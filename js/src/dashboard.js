@@ -1,1 +1,11 @@
-export default { render({ model, el }) { el.textContent = "qmon dashboard"; } };
+// anywidget entry point of ExecutionDashboard.
+import { renderDashboard } from "./render/dashboard.js";
+
+export default {
+  initialize() {
+    return () => {};
+  },
+  render({ model, el }) {
+    return renderDashboard({ model, el });
+  },
+};

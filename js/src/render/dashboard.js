@@ -1,0 +1,295 @@
+// The dashboard: every job of a kernel (or of the server, on the /qmon/ page),
+// active first, with filters, resources, statistics, notifications and export.
+// Written against the anywidget model interface only (get/set/on/off/
+// save_changes/send), so any object with those methods can feed it.
+
+import { authHeaders, baseUrl, sendAction } from "./actions.js";
+import { createSparkline } from "./charts.js";
+import { watchConnection } from "./connection.js";
+import { h, setText, toggleAttr } from "./dom.js";
+import { formatBytes, formatPercent } from "./format.js";
+import { ACTIVE_STATUSES, createJobRow } from "./jobrow.js";
+import { createStatsPanel } from "./stats.js";
+import { ensureStyles } from "./styles.js";
+import { createToasts } from "./toasts.js";
+
+export const STATUSES = ["pending", "queued", "running", "paused", "completed", "failed", "cancelled"];
+export const TYPES = ["simulation", "hardware", "optimization", "analysis"];
+const ACTIVE_ORDER = { running: 0, paused: 1, queued: 2, pending: 3 };
+
+function num(x, fallback) {
+  return typeof x === "number" && Number.isFinite(x) ? x : fallback;
+}
+
+/** Active jobs first (running, paused, queued by position, pending), then the most recently finished. */
+export function sortJobs(jobs) {
+  return [...jobs].sort((a, b) => {
+    const aa = ACTIVE_STATUSES.has(a.status);
+    const ba = ACTIVE_STATUSES.has(b.status);
+    if (aa !== ba) return aa ? -1 : 1;
+    if (aa) {
+      const o = (ACTIVE_ORDER[a.status] ?? 9) - (ACTIVE_ORDER[b.status] ?? 9);
+      if (o) return o;
+      const q = num(a.queue_position, Infinity) - num(b.queue_position, Infinity);
+      if (q && Number.isFinite(q)) return q;
+      return String(a.created_at || "").localeCompare(String(b.created_at || ""));
+    }
+    return String(b.finished_at || b.updated_at || "").localeCompare(String(a.finished_at || a.updated_at || ""));
+  });
+}
+
+export function filterJobs(jobs, filters) {
+  const status = filters?.status || "";
+  const type = filters?.type || "";
+  return jobs.filter((j) => (!status || j.status === status) && (!type || j.type === type));
+}
+
+/** Normalize the resources value: {latest, history:[...]} or a bare history list. */
+export function normalizeResources(resources) {
+  if (Array.isArray(resources)) return { latest: resources.at(-1) || null, history: resources };
+  if (!resources || typeof resources !== "object") return { latest: null, history: [] };
+  const history = Array.isArray(resources.history) ? resources.history : [];
+  return { latest: resources.latest || history.at(-1) || null, history };
+}
+
+function countsByStatus(model, jobs) {
+  const counts = model.get("counts");
+  if (counts && counts.by_status) return counts.by_status;
+  const by = {};
+  for (const j of jobs) by[j.status] = (by[j.status] || 0) + 1;
+  return by;
+}
+
+function summaryText(byStatus) {
+  const order = ["running", "paused", "queued", "pending", "completed", "failed", "cancelled"];
+  const parts = order.filter((s) => byStatus[s]).map((s) => `${byStatus[s]} ${s}`);
+  return parts.length ? parts.join(" · ") : "no jobs yet";
+}
+
+function select(label, values, onChange) {
+  const el = h("select", { "aria-label": label }, h("option", { value: "" }, `All ${label.toLowerCase()}es`.replace("typees", "types")), values.map((v) => h("option", { value: v }, v)));
+  el.addEventListener("change", () => onChange(el.value));
+  return el;
+}
+
+function emptyState() {
+  return h(
+    "div",
+    { class: "qmon-empty" },
+    h("div", { class: "qmon-empty-title" }, "No jobs yet."),
+    h("div", {}, "Run a cell that starts with ", h("code", {}, "%%qmon --shots 1024"), " followed by an OpenQASM 2 program, or call ", h("code", {}, "qmon.submit(circuit)"), " with a Qiskit circuit. Each job shows up here with its progress, ETA and a cancel button."),
+    h("div", {}, "First time? Run ", h("code", {}, "%load_ext qmon_jupyter"), " and open notebooks/quickstart.ipynb."),
+  );
+}
+
+/** The JSON export: what this view knows (the /qmon/ page links to the server's full export). */
+export function exportPayload(model) {
+  return {
+    exported_at: new Date().toISOString(),
+    kernel_id: model.get("kernel_id") ?? null,
+    counts: model.get("counts") ?? null,
+    stats: model.get("stats") ?? null,
+    jobs: model.get("jobs") ?? [],
+  };
+}
+
+async function fetchExport(model, options) {
+  const fetchImpl = options.fetchImpl || globalThis.fetch;
+  if (typeof fetchImpl !== "function") return null;
+  const url = model.exportUrl || `${baseUrl(options.doc)}api/qmon/export?format=json`;
+  try {
+    const response = await fetchImpl(url, { credentials: "same-origin", headers: authHeaders(options.doc) });
+    if (!response.ok) return null;
+    const body = await response.json();
+    return JSON.stringify(body, null, 2);
+  } catch {
+    return null;
+  }
+}
+
+function download(doc, filename, text) {
+  const win = doc.defaultView || globalThis;
+  if (!win.URL?.createObjectURL || !win.Blob) return false;
+  const url = win.URL.createObjectURL(new win.Blob([text], { type: "application/json" }));
+  const a = h("a", { href: url, download: filename, hidden: true });
+  doc.body.appendChild(a);
+  a.click();
+  a.remove();
+  setTimeout(() => win.URL.revokeObjectURL(url), 1000);
+  return true;
+}
+
+/**
+ * Render the dashboard into `el`. Returns the cleanup function.
+ * options: {staleAfterMs, timers, download(filename, text)} (the last two for tests).
+ */
+export function renderDashboard({ model, el, options = {} }) {
+  ensureStyles(el);
+  const doc = el.ownerDocument || document;
+  const timers = options.timers || globalThis;
+  const rows = new Map(); // job id -> row api
+  let filters = { status: "", type: "", ...(model.get("filters") || {}) };
+
+  const summary = h("span", { class: "qmon-summary" });
+  const conn = h("span", { class: "qmon-conn", title: "Connection to the kernel" }, "live");
+  const exportButton = h("button", { type: "button", class: "qmon-export", title: "Download the jobs shown as JSON" }, "Export JSON");
+  const cpu = createSparkline("CPU history");
+  const mem = createSparkline("Memory history");
+  const cpuText = h("span", { class: "qmon-cpu" });
+  const memText = h("span", { class: "qmon-mem" });
+  const resources = h(
+    "div",
+    { class: "qmon-resources" },
+    h("span", { class: "qmon-resource" }, "CPU", cpu.el, cpuText),
+    h("span", { class: "qmon-resource" }, "Memory", mem.el, memText),
+  );
+  const statusSelect = select("Status", STATUSES, (v) => setFilter({ status: v }));
+  const typeSelect = select("Type", TYPES, (v) => setFilter({ type: v }));
+  statusSelect.value = filters.status;
+  typeSelect.value = filters.type;
+  const list = h("div", { class: "qmon-joblist", role: "list" });
+  const empty = emptyState();
+  const noMatch = h("div", { class: "qmon-empty qmon-nomatch" }, "No jobs match this filter.");
+  const more = h("div", { class: "qmon-more" });
+  const note = h("div", { class: "qmon-note qmon-global-note" });
+  const stats = createStatsPanel();
+  const toasts = createToasts((id) => act("dismiss", { notification_id: id }), { timers });
+  const body = h(
+    "div",
+    { class: "qmon-body" },
+    resources,
+    h("div", { class: "qmon-toolbar" }, "Filter:", statusSelect, typeSelect),
+    toasts.el,
+    list,
+    empty,
+    noMatch,
+    more,
+    note,
+    stats.el,
+  );
+  const root = h(
+    "div",
+    { class: "qmon-root qmon-dashboard" },
+    h("div", { class: "qmon-header" }, h("span", { class: "qmon-title" }, "Quantum jobs"), summary, h("span", { class: "qmon-spacer" }), conn, exportButton),
+    body,
+  );
+  el.appendChild(root);
+
+  async function act(action, payload, row) {
+    const result = await sendAction(model, { action, ...payload }, options);
+    const text = result.message || "";
+    if (row) row.setNote(text);
+    else setText(note, text);
+  }
+
+  function setFilter(change) {
+    filters = { ...filters, ...change };
+    model.set("filters", { ...filters });
+    model.save_changes();
+    renderJobs();
+  }
+
+  function renderJobs() {
+    const jobs = Array.isArray(model.get("jobs")) ? model.get("jobs") : [];
+    const shown = sortJobs(filterJobs(jobs, filters));
+    const ids = new Set();
+    shown.forEach((snapshot, i) => {
+      const id = String(snapshot.id);
+      ids.add(id);
+      let row = rows.get(id);
+      if (!row) {
+        row = createJobRow((action, jobId, r) => act(action, { job_id: jobId }, r));
+        row.el.setAttribute("role", "listitem");
+        rows.set(id, row);
+      }
+      row.update(snapshot);
+      if (!ACTIVE_STATUSES.has(snapshot.status)) row.setNote("");
+      if (list.childNodes[i] !== row.el) list.insertBefore(row.el, list.childNodes[i] || null);
+    });
+    for (const [id, row] of rows) {
+      if (!ids.has(id)) {
+        row.el.remove();
+        rows.delete(id);
+      }
+    }
+    const counts = model.get("counts") || {};
+    const total = typeof counts.total === "number" ? counts.total : jobs.length;
+    toggleAttr(empty, "hidden", !(total === 0 && jobs.length === 0));
+    toggleAttr(noMatch, "hidden", !(shown.length === 0 && (jobs.length > 0 || total > 0)));
+    const matching = typeof counts.matching === "number" ? counts.matching : total;
+    setText(more, matching > shown.length ? `Showing ${shown.length} of ${matching} jobs (active first, then the most recent).` : "");
+    setText(summary, summaryText(countsByStatus(model, jobs)));
+  }
+
+  function renderResources() {
+    const { latest, history } = normalizeResources(model.get("resources"));
+    const cpuValues = history.map((r) => r.cpu_percent);
+    cpu.update(cpuValues, 100);
+    mem.update(history.map((r) => r.rss_bytes), 1);
+    setText(cpuText, latest && typeof latest.cpu_percent === "number" ? formatPercent(latest.cpu_percent / 100) : "n/a");
+    const memParts = [];
+    if (latest && typeof latest.rss_bytes === "number") memParts.push(`${formatBytes(latest.rss_bytes)} used`);
+    if (latest && typeof latest.available_bytes === "number") memParts.push(`${formatBytes(latest.available_bytes)} free`);
+    setText(memText, memParts.join(", ") || "n/a");
+  }
+
+  const renderStats = () => stats.update(model.get("stats"));
+  const renderToasts = () => toasts.update(model.get("notifications"));
+  const onFilters = () => {
+    const f = model.get("filters") || {};
+    if (f.status === filters.status && f.type === filters.type) return;
+    filters = { status: f.status || "", type: f.type || "" };
+    statusSelect.value = filters.status;
+    typeSelect.value = filters.type;
+    renderJobs();
+  };
+  const onCustom = (msg) => {
+    if (msg && msg.type === "action_result" && msg.ok === false) setText(note, msg.message || "The action failed.");
+  };
+  const onExport = async () => {
+    const filename = `qmon-jobs-${new Date().toISOString().replace(/[:.]/g, "-")}.json`;
+    const save = options.download || ((name, text) => download(doc, name, text));
+    // The server's export has the whole history (every kernel, from the store);
+    // without it, export what this view holds.
+    const full = await fetchExport(model, options);
+    save(filename, full ?? JSON.stringify(exportPayload(model), null, 2));
+  };
+  exportButton.addEventListener("click", onExport);
+
+  const listeners = [
+    ["change:jobs", renderJobs],
+    ["change:counts", renderJobs],
+    ["change:resources", renderResources],
+    ["change:stats", renderStats],
+    ["change:notifications", renderToasts],
+    ["change:filters", onFilters],
+    ["msg:custom", onCustom],
+  ];
+  for (const [evt, cb] of listeners) model.on(evt, cb);
+  const ticker = timers.setInterval(() => {
+    for (const row of rows.values()) row.tick();
+  }, 1000);
+  const connection = watchConnection(
+    model,
+    (state) => {
+      root.dataset.connection = state;
+      setText(conn, state === "live" ? "live" : "disconnected");
+      conn.title = state === "live" ? "Receiving updates" : "No word from the kernel for a while: it may have restarted. Re-run the cell to reconnect.";
+    },
+    { staleAfterMs: options.staleAfterMs, timers },
+  );
+  renderJobs();
+  renderResources();
+  renderStats();
+  renderToasts();
+
+  return () => {
+    for (const [evt, cb] of listeners) model.off(evt, cb);
+    connection.stop();
+    timers.clearInterval(ticker);
+    toasts.destroy();
+    exportButton.removeEventListener("click", onExport);
+    root.remove();
+    rows.clear();
+  };
+}

@@ -1,0 +1,191 @@
+// One job: badge, name, progress bar, figures and action buttons. Built once
+// and updated in place, so a button under the mouse is never replaced between
+// press and release by a 10 Hz update.
+
+import { h, setText, toggleAttr } from "./dom.js";
+import {
+  NA,
+  formatDoneTotal,
+  formatDuration,
+  formatPercent,
+  formatRate,
+} from "./format.js";
+
+export const ACTIVE_STATUSES = new Set(["pending", "queued", "running", "paused"]);
+
+const ACTIONS = [
+  // action, label, capability, statuses where it applies
+  ["cancel", "Cancel", "cancel", ACTIVE_STATUSES],
+  ["pause", "Pause", "pause", new Set(["running"])],
+  ["resume", "Resume", "pause", new Set(["paused"])],
+];
+
+function field(label) {
+  const value = h("span", { class: "qmon-field-value" });
+  const el = h("span", { class: "qmon-field" }, h("span", { class: "qmon-field-label" }, label), value);
+  return { el, value };
+}
+
+function capable(snapshot, name) {
+  const caps = snapshot.capabilities;
+  if (!caps || typeof caps !== "object") return true;
+  return caps[name] !== false;
+}
+
+export function queueText(snapshot) {
+  if (!capable(snapshot, "queue_position")) return NA;
+  const q = snapshot.queue_position;
+  if (q === null || q === undefined || q === "") return snapshot.status === "queued" ? "…" : "–";
+  return typeof q === "number" ? `#${q}` : String(q);
+}
+
+export function etaText(snapshot) {
+  if (!capable(snapshot, "eta")) return NA;
+  if (!ACTIVE_STATUSES.has(snapshot.status)) return "–";
+  const range = snapshot.provider?.eta_range_s;
+  if (Array.isArray(range) && range.length === 2) {
+    return `${formatDuration(range[0])} – ${formatDuration(range[1])}`;
+  }
+  return snapshot.eta_s === null || snapshot.eta_s === undefined ? "…" : formatDuration(snapshot.eta_s);
+}
+
+function errorText(snapshot) {
+  const err = snapshot.error;
+  if (!err) return "";
+  if (typeof err === "string") return err;
+  const type = err.type ? `${err.type}: ` : "";
+  return `${type}${err.message ?? ""}`;
+}
+
+/**
+ * Create a job row. `onAction(action, jobId, row)` is called on a click.
+ * Returns {el, update(snapshot), setNote(text)}.
+ */
+export function createJobRow(onAction, { className = "qmon-job", showMeta = true, now = () => Date.now() } = {}) {
+  const badge = h("span", { class: "qmon-badge" });
+  const name = h("span", { class: "qmon-job-name" });
+  const meta = h("span", { class: "qmon-job-meta" });
+  const fill = h("div", { class: "qmon-fill" });
+  const bar = h("div", { class: "qmon-bar", role: "progressbar", "aria-valuemin": "0", "aria-valuemax": "100" }, fill);
+  const pct = h("span", { class: "qmon-pct" });
+  const fields = {
+    done: field("Done"),
+    rate: field("Rate"),
+    eta: field("ETA"),
+    elapsed: field("Elapsed"),
+    queue: field("Queue"),
+    stage: field("Stage"),
+    message: field("Message"),
+  };
+  const error = h("div", { class: "qmon-error" });
+  const actions = h("div", { class: "qmon-actions" });
+  const note = h("div", { class: "qmon-note" });
+  const buttons = {};
+  const naBadges = {};
+  let current = null;
+  let receivedAt = 0;
+  for (const [action, label, capability] of ACTIONS) {
+    const button = h("button", {
+      type: "button",
+      class: `qmon-btn qmon-${action}`,
+      "data-action": action,
+      onclick: () => {
+        if (current) onAction(action, current.id, api);
+      },
+    }, label);
+    buttons[action] = button;
+    if (!naBadges[capability]) {
+      naBadges[capability] = h("span", { class: "qmon-na", "data-capability": capability, title: `This backend cannot ${capability} jobs` }, `${capability} n/a`);
+    }
+  }
+  const el = h(
+    "div",
+    { class: className },
+    h("div", { class: "qmon-job-head" }, badge, name, showMeta ? meta : null),
+    h("div", { class: "qmon-progress" }, bar, pct),
+    h("div", { class: "qmon-fields" }, Object.values(fields).map((f) => f.el)),
+    error,
+    actions,
+    note,
+  );
+
+  function renderActions(snapshot) {
+    const wanted = [];
+    for (const [action, , capability, statuses] of ACTIONS) {
+      if (!capable(snapshot, capability)) {
+        if (!wanted.includes(naBadges[capability])) wanted.push(naBadges[capability]);
+        continue;
+      }
+      const button = buttons[action];
+      if (action === "resume" && snapshot.status !== "paused") continue;
+      if (action === "pause" && snapshot.status === "paused") continue;
+      button.disabled = !statuses.has(snapshot.status);
+      wanted.push(button);
+    }
+    const ended = !ACTIVE_STATUSES.has(snapshot.status);
+    const list = ended ? [] : wanted;
+    const same = list.length === actions.childNodes.length && list.every((n, i) => actions.childNodes[i] === n);
+    if (!same) {
+      for (const child of [...actions.childNodes]) if (!list.includes(child)) actions.removeChild(child);
+      list.forEach((node, i) => {
+        if (actions.childNodes[i] !== node) actions.insertBefore(node, actions.childNodes[i] || null);
+      });
+    }
+    toggleAttr(actions, "hidden", ended);
+  }
+
+  // A running job may say nothing for a while (no progress to report): its
+  // elapsed time still moves, counted here from when its snapshot arrived.
+  function renderElapsed() {
+    if (!current) return;
+    let elapsed = current.elapsed_s;
+    if (current.status === "running" && typeof elapsed === "number") elapsed += (now() - receivedAt) / 1000;
+    setText(fields.elapsed.value, formatDuration(elapsed));
+  }
+
+  function update(snapshot) {
+    current = snapshot;
+    const status = String(snapshot.status || "pending");
+    el.dataset.jobId = snapshot.id ?? "";
+    el.dataset.status = status;
+    badge.dataset.status = status;
+    setText(badge, status);
+    setText(name, snapshot.name || snapshot.id || "job");
+    name.title = snapshot.id ? `job ${snapshot.id}` : "";
+    setText(meta, [snapshot.type, snapshot.backend, snapshot.id].filter(Boolean).join(" · "));
+    const fraction = typeof snapshot.progress === "number" ? Math.max(0, Math.min(1, snapshot.progress)) : 0;
+    const percent = status === "completed" ? 100 : fraction * 100;
+    const width = `${percent.toFixed(1)}%`;
+    if (fill.style.width !== width) fill.style.width = width;
+    bar.setAttribute("aria-valuenow", String(Math.round(percent)));
+    setText(pct, status === "completed" ? "100%" : formatPercent(fraction));
+    setText(fields.done.value, formatDoneTotal(snapshot.done, snapshot.total, snapshot.unit));
+    const rate = typeof snapshot.rate === "number" ? formatRate(snapshot.rate, snapshot.unit) : "…";
+    setText(fields.rate.value, status === "running" ? rate : "–");
+    setText(fields.eta.value, etaText(snapshot));
+    receivedAt = now();
+    renderElapsed();
+    setText(fields.queue.value, queueText(snapshot));
+    setText(fields.stage.value, snapshot.stage || "–");
+    setText(fields.message.value, snapshot.message || "");
+    toggleAttr(fields.message.el, "hidden", !snapshot.message);
+    toggleAttr(fields.stage.el, "hidden", !snapshot.stage);
+    const err = errorText(snapshot);
+    setText(error, err);
+    toggleAttr(error, "hidden", !err);
+    renderActions(snapshot);
+  }
+
+  const api = {
+    el,
+    update,
+    tick: renderElapsed,
+    setNote(text) {
+      setText(note, text);
+    },
+    get snapshot() {
+      return current;
+    },
+  };
+  return api;
+}

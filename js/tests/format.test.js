@@ -1,0 +1,23 @@
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import { formatBytes, formatDoneTotal, formatDuration, formatPercent, formatRate, formatStat } from "../src/render/format.js";
+
+test("durations read naturally", () => {
+  assert.equal(formatDuration(0.25), "250 ms");
+  assert.equal(formatDuration(4.26), "4.3 s");
+  assert.equal(formatDuration(42), "42 s");
+  assert.equal(formatDuration(125), "2m 05s");
+  assert.equal(formatDuration(3 * 3600 + 120), "3h 02m");
+  assert.equal(formatDuration(null), "n/a");
+});
+
+test("percent, bytes, rates and counts", () => {
+  assert.equal(formatPercent(0.421), "42%");
+  assert.equal(formatPercent(1.5), "100%");
+  assert.equal(formatPercent(0.015), "1.5%");
+  assert.equal(formatBytes(1536), "1.50 KiB");
+  assert.equal(formatRate(12345, "shots"), "12.3k shots/s");
+  assert.equal(formatDoneTotal(3, null, "steps"), "3 steps");
+  assert.equal(formatDoneTotal(3, 10, "steps"), "3 / 10 steps");
+  assert.equal(formatStat("success_rate", 0.5), "50%");
+});

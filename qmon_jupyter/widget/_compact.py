@@ -1,0 +1,124 @@
+"""Bounded, compact job lists for the dashboard's comm messages.
+
+A snapshot carries more than a row shows (owner, kernel, seed, the top-16
+outcomes...). The dashboard sends each job in the window trimmed to what the
+renderer draws, without null values and with long texts cut, so an update
+stays under 16 KB even with 1,000 jobs in the manager.
+"""
+
+from __future__ import annotations
+
+import heapq
+from typing import Any
+
+__all__ = ["ACTIVE", "compact_snapshot", "select_window"]
+
+ACTIVE = frozenset({"pending", "queued", "running", "paused"})
+_ACTIVE_ORDER = {"running": 0, "paused": 1, "queued": 2, "pending": 3}
+
+_KEEP = (
+    "id",
+    "name",
+    "type",
+    "status",
+    "progress",
+    "done",
+    "total",
+    "unit",
+    "stage",
+    "message",
+    "rate",
+    "eta_s",
+    "queue_position",
+    "backend",
+    "created_at",
+    "finished_at",
+    "elapsed_s",
+    "error",
+    "capabilities",
+    "updated_at",
+)
+_ROUND = {"progress": 4, "rate": 1, "eta_s": 1, "elapsed_s": 2, "done": 3}
+_MAX_TEXT = {"name": 160, "message": 240, "stage": 80}
+_MAX_ERROR = 600
+
+
+def _cut(text: Any, limit: int) -> Any:
+    if isinstance(text, str) and len(text) > limit:
+        return text[: limit - 1] + "…"
+    return text
+
+
+def compact_snapshot(snapshot: dict) -> dict:
+    """Return what a dashboard row needs from a snapshot, with long texts shortened."""
+    out = {key: snapshot.get(key) for key in _KEEP}
+    for key, digits in _ROUND.items():
+        value = out.get(key)
+        if isinstance(value, float):
+            out[key] = round(value, digits)
+    for key, limit in _MAX_TEXT.items():
+        out[key] = _cut(out.get(key), limit)
+    error = out.get("error")
+    if isinstance(error, dict):
+        message = _cut(error.get("message"), _MAX_ERROR)
+        out["error"] = {"type": error.get("type"), "message": message}
+    provider = snapshot.get("provider")
+    if isinstance(provider, dict):
+        out["provider"] = {
+            k: provider.get(k) for k in ("name", "status", "eta_range_s", "health") if k in provider
+        }
+    if snapshot.get("resumed_from"):
+        out["resumed_from"] = snapshot["resumed_from"]
+    # The renderer treats a missing key as null: leave nulls out.
+    return {key: value for key, value in out.items() if value is not None}
+
+
+def _active_key(snapshot: dict) -> tuple:
+    queue = snapshot.get("queue_position")
+    return (
+        _ACTIVE_ORDER.get(snapshot.get("status"), 9),
+        queue if isinstance(queue, int) else 1 << 30,
+        snapshot.get("created_at") or "",
+    )
+
+
+def _recent_key(snapshot: dict) -> str:
+    return snapshot.get("finished_at") or snapshot.get("updated_at") or ""
+
+
+def select_window(
+    snapshots: list[dict],
+    *,
+    status: str = "",
+    job_type: str = "",
+    max_active: int = 12,
+    max_recent: int = 8,
+) -> tuple[list[dict], dict]:
+    """Active jobs first, then the most recent finished ones, bounded; plus counts."""
+    by_status: dict[str, int] = {}
+    by_type: dict[str, int] = {}
+    active: list[dict] = []
+    recent: list[dict] = []
+    for snap in snapshots:
+        by_status[snap.get("status")] = by_status.get(snap.get("status"), 0) + 1
+        by_type[snap.get("type")] = by_type.get(snap.get("type"), 0) + 1
+        if (status and snap.get("status") != status) or (job_type and snap.get("type") != job_type):
+            continue
+        (active if snap.get("status") in ACTIVE else recent).append(snap)
+    # Room the active jobs leave unused goes to recent ones, and the other way round.
+    size = max_active + max_recent
+    # Only the window is ever shown: pick it without sorting a long history.
+    active_count, recent_count = len(active), len(recent)
+    active = heapq.nsmallest(size, active, key=_active_key)
+    recent = heapq.nlargest(size, recent, key=_recent_key)
+    take_active = min(active_count, size, max(max_active, size - recent_count))
+    window = active[:take_active] + recent[: size - take_active]
+    counts = {
+        "total": len(snapshots),
+        "matching": active_count + recent_count,
+        "shown": len(window),
+        "active": sum(by_status.get(s, 0) for s in ACTIVE),
+        "by_status": by_status,
+        "by_type": by_type,
+    }
+    return [compact_snapshot(s) for s in window], counts

@@ -1,0 +1,255 @@
+"""The notebook experience in a real JupyterLab and a real browser."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from .conftest import cell_output, open_notebook, run_all_cells
+
+pytestmark = pytest.mark.browser
+
+# Trajectory mode (mid-circuit measurement and a condition): long enough to watch and cancel.
+SLOW_QASM = "\n".join(
+    [
+        "OPENQASM 2.0;",
+        'include "qelib1.inc";',
+        "qreg q[14];",
+        "creg c[14];",
+        *[f"h q[{i}];" for i in range(14)],
+        "measure q[0] -> c[0];",
+        "if (c==1) x q[1];",
+        *[f"cx q[{i}], q[{i + 1}];" for i in range(13)],
+        "measure q -> c;",
+    ]
+)
+
+
+def percent(text):
+    match = re.search(r"(\d+(?:\.\d+)?)%", text)
+    return float(match.group(1)) if match else None
+
+
+def test_a_qmon_cell_shows_progress_pauses_resumes_and_cancels(page, lab):
+    name = lab.write_notebook(
+        "progress.ipynb",
+        [
+            "%load_ext qmon_jupyter",
+            f"%%qmon --shots 50000000 --batch-size 20000 --name progress-demo\n{SLOW_QASM}",
+        ],
+    )
+    open_notebook(page, lab, name)
+    run_all_cells(page)
+    widget = cell_output(page, 1).locator(".qmon-jobview")
+    widget.wait_for()
+    badge = widget.locator(".qmon-badge")
+    page.wait_for_function(
+        "el => el.textContent === 'running'", arg=badge.element_handle(), timeout=30_000
+    )
+    pct = widget.locator(".qmon-pct")
+    first = percent(pct.text_content())
+    page.wait_for_function(
+        "([el, first]) => parseFloat(el.textContent) > first",
+        arg=[pct.element_handle(), first],
+        timeout=30_000,
+    )
+    widget.locator("button.qmon-pause").click()
+    page.wait_for_function("el => el.textContent === 'paused'", arg=badge.element_handle())
+    widget.locator("button.qmon-resume").click()
+    page.wait_for_function("el => el.textContent === 'running'", arg=badge.element_handle())
+    widget.locator("button.qmon-cancel").click()
+    page.wait_for_function(
+        "el => el.textContent === 'cancelled'", arg=badge.element_handle(), timeout=30_000
+    )
+    assert badge.text_content() == "cancelled"
+    assert page.dialogs == []
+
+
+BELL = """OPENQASM 2.0;
+include "qelib1.inc";
+qreg q[2];
+creg c[2];
+h q[0];
+cx q[0], q[1];
+measure q -> c;"""
+
+HOSTILE = "<img src=x onerror=alert(1)>"
+
+HOLD_JOBS = """import threading
+release = threading.Event()
+
+def hold(reporter, token):
+    reporter.set(0, 100)
+    reporter.stage("holding")
+    while not release.wait(0.05):
+        token.check()
+
+held = [qmon.get_manager().submit_function(hold, name=f"held {i}") for i in range(12)]"""
+
+
+def test_the_dashboard_lists_jobs_with_queue_positions(page, lab):
+    name = lab.write_notebook(
+        "dashboard.ipynb",
+        ["%load_ext qmon_jupyter\nimport qmon_jupyter as qmon", "qmon.dashboard()", HOLD_JOBS],
+    )
+    open_notebook(page, lab, name)
+    run_all_cells(page)
+    dashboard = cell_output(page, 1).locator(".qmon-dashboard")
+    dashboard.wait_for()
+    rows = dashboard.locator(".qmon-job")
+    page.wait_for_function(
+        "el => el.querySelectorAll('.qmon-job').length === 12", arg=dashboard.element_handle()
+    )
+    page.wait_for_function(
+        "el => el.querySelectorAll('.qmon-job[data-status=queued]').length === 2",
+        arg=dashboard.element_handle(),
+    )
+    statuses = [rows.nth(i).get_attribute("data-status") for i in range(12)]
+    assert statuses == ["running"] * 10 + ["queued"] * 2  # active first, queue in order
+    queued = dashboard.locator(".qmon-job[data-status=queued]")
+    queue_texts = [
+        queued.nth(i).locator(".qmon-field", has_text="Queue").text_content() for i in range(2)
+    ]
+    assert queue_texts == ["Queue#1", "Queue#2"]
+    assert "10 running · 2 queued" in dashboard.locator(".qmon-summary").text_content()
+    # Filter: only the queued ones.
+    dashboard.locator("select[aria-label=Status]").select_option("queued")
+    page.wait_for_function(
+        "el => el.querySelectorAll('.qmon-job').length === 2", arg=dashboard.element_handle()
+    )
+
+
+def test_a_hostile_job_name_renders_as_text(page, lab):
+    name = lab.write_notebook(
+        "hostile.ipynb",
+        [
+            "%load_ext qmon_jupyter\nimport qmon_jupyter as qmon",
+            "qmon.dashboard()",
+            f'%%qmon --shots 100 --name "{HOSTILE}"\n{BELL}',
+        ],
+    )
+    open_notebook(page, lab, name)
+    run_all_cells(page)
+    job_name = cell_output(page, 2).locator(".qmon-jobview .qmon-job-name")
+    job_name.wait_for()
+    assert job_name.text_content() == HOSTILE
+    row_name = cell_output(page, 1).locator(".qmon-job .qmon-job-name")
+    row_name.first.wait_for()
+    assert row_name.first.text_content() == HOSTILE
+    page.wait_for_timeout(500)  # give an injected onerror handler its chance
+    assert page.locator(".jp-OutputArea img[src=x]").count() == 0
+    assert page.dialogs == []
+
+
+def test_a_burst_of_100_jobs_stays_under_the_iopub_limit(page, lab):
+    setup = (
+        "%load_ext qmon_jupyter\n"
+        "import ipywidgets\n"
+        "import qmon_jupyter as qmon\n"
+        "from qmon_jupyter.widget import JobWidget"
+    )
+    burst = "\n".join(
+        [
+            f"BELL = {BELL!r}",
+            "jobs = [",
+            "    qmon.submit(BELL, shots=200000, batch_size=2000, name=f'burst {i}')",
+            "    for i in range(100)",
+            "]",
+            "ipywidgets.VBox([JobWidget(j) for j in jobs])",
+        ]
+    )
+    name = lab.write_notebook("burst.ipynb", [setup, "qmon.dashboard()", burst])
+    open_notebook(page, lab, name)
+    run_all_cells(page)
+    views = cell_output(page, 2).locator(".qmon-jobview")
+    page.wait_for_function(
+        "el => el.querySelectorAll('.qmon-jobview[data-status=completed]').length === 100",
+        arg=cell_output(page, 2).element_handle(),
+        timeout=120_000,
+    )
+    assert views.count() == 100
+    summary = cell_output(page, 1).locator(".qmon-summary")
+    page.wait_for_function(
+        "el => el.textContent.includes('100 completed')", arg=summary.element_handle()
+    )
+    assert "IOPub message rate exceeded" not in page.locator(".jp-Notebook").inner_text()
+
+
+def test_a_widget_shows_disconnected_after_a_kernel_restart(page, lab):
+    name = lab.write_notebook(
+        "restart.ipynb", ["%load_ext qmon_jupyter\nimport qmon_jupyter as qmon", "qmon.dashboard()"]
+    )
+    open_notebook(page, lab, name)
+    run_all_cells(page)
+    dashboard = cell_output(page, 1).locator(".qmon-dashboard")
+    dashboard.wait_for()
+    assert dashboard.locator(".qmon-conn").text_content() == "live"
+    page.locator(".lm-MenuBar-itemLabel", has_text="Kernel").first.click()
+    page.locator(".lm-Menu-itemLabel", has_text="Restart Kernel…").first.click()
+    page.locator(".jp-Dialog .jp-mod-accept").click()
+    page.wait_for_function(
+        "el => el.dataset.connection === 'disconnected'",
+        arg=page.locator(".qmon-dashboard").first.element_handle(),
+        timeout=30_000,
+    )
+    assert page.locator(".qmon-dashboard .qmon-conn").first.text_content() == "disconnected"
+
+
+def test_cancel_works_while_another_cell_blocks_the_kernel(page, lab):
+    name = lab.write_notebook(
+        "busy.ipynb",
+        [
+            "%load_ext qmon_jupyter",
+            f"%%qmon --shots 50000000 --batch-size 20000 --name busy-demo --out slow\n{SLOW_QASM}",
+            "ended = slow.wait(300)\nprint('wait returned', slow.status)",
+        ],
+    )
+    open_notebook(page, lab, name)
+    run_all_cells(page)
+    widget = cell_output(page, 1).locator(".qmon-jobview")
+    widget.wait_for()
+    badge = widget.locator(".qmon-badge")
+    page.wait_for_function("el => el.textContent === 'running'", arg=badge.element_handle())
+    # The third cell is running: the kernel is busy with slow.wait().
+    busy_prompt = page.locator(".jp-Notebook .jp-Cell").nth(2).locator(".jp-InputPrompt")
+    page.wait_for_function("el => el.textContent.includes('*')", arg=busy_prompt.element_handle())
+    widget.locator("button.qmon-cancel").click()
+    page.wait_for_function(
+        "el => el.textContent === 'cancelled'", arg=badge.element_handle(), timeout=30_000
+    )
+    note = widget.locator(".qmon-note").text_content()
+    assert "kernel connection" not in note  # it went through the server, not the comm
+    output = cell_output(page, 2)
+    page.wait_for_function(
+        "el => el.textContent.includes('wait returned cancelled')", arg=output.element_handle()
+    )
+
+
+def test_the_full_page_dashboard_shows_the_kernels_jobs_and_cancels(page, lab):
+    name = lab.write_notebook(
+        "fullpage.ipynb",
+        [
+            "%load_ext qmon_jupyter\nimport qmon_jupyter as qmon",
+            f'%%qmon --shots 100 --name "{HOSTILE}"\n{BELL}',
+            HOLD_JOBS.replace("range(12)", "range(1)"),
+        ],
+    )
+    open_notebook(page, lab, name)
+    run_all_cells(page)
+    cell_output(page, 1).locator(".qmon-jobview[data-status=completed]").wait_for()
+    qmon_page = page.context.new_page()
+    qmon_page.on("dialog", lambda dialog: (page.dialogs.append(dialog.message), dialog.dismiss()))
+    qmon_page.goto(f"{lab.url}qmon/?token={lab.token}")
+    dashboard = qmon_page.locator("#qmon-app .qmon-dashboard")
+    dashboard.wait_for()
+    held = dashboard.locator(".qmon-job[data-status=running]", has_text="held 0")
+    held.wait_for(timeout=30_000)
+    names = dashboard.locator(".qmon-job-name").all_text_contents()
+    assert HOSTILE in names
+    assert qmon_page.locator("img[src=x]").count() == 0
+    held.locator("button.qmon-cancel").click()
+    dashboard.locator(".qmon-job[data-status=cancelled]", has_text="held 0").wait_for(
+        timeout=30_000
+    )
+    assert page.dialogs == []

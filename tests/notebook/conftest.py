@@ -1,0 +1,81 @@
+"""Fixtures for the notebook tests: a real JobManager and widget bookkeeping."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+import pytest
+
+from qmon_jupyter.jobs import JobManager
+from qmon_jupyter.widget._sync import get_publisher
+
+BELL = """OPENQASM 2.0;
+include "qelib1.inc";
+qreg q[2];
+creg c[2];
+h q[0];
+cx q[0], q[1];
+measure q -> c;
+"""
+
+
+def wait_until(predicate, timeout=15.0, interval=0.02):
+    """Poll ``predicate`` until it is true or ``timeout`` passes; return its last value."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = predicate()
+        if value or time.monotonic() > deadline:
+            return value
+        time.sleep(interval)
+
+
+def sync_threads():
+    return [t for t in threading.enumerate() if t.name == "qmon-widget-sync" and t.is_alive()]
+
+
+@pytest.fixture
+def manager():
+    m = JobManager(max_concurrent_jobs=4, kernel_id="test-kernel", progress_interval=0.02)
+    yield m
+    m.shutdown(wait=True, cancel_futures=True)
+    m.events.close()
+
+
+@pytest.fixture
+def slow_fn():
+    """A function job that takes ``steps`` steps of ``step_s`` each, cooperatively."""
+
+    def run(reporter, token, steps=50, step_s=0.01, fail_at=None):
+        reporter.set(0, steps)
+        reporter.stage("working")
+        for i in range(steps):
+            token.check()
+            if fail_at is not None and i == fail_at:
+                raise ValueError("deliberate failure <b>not bold</b>")
+            time.sleep(step_s)
+            reporter.update(1)
+        return steps
+
+    return run
+
+
+@pytest.fixture(autouse=True)
+def _comms_without_a_kernel(monkeypatch):
+    """Widgets open the ``comm`` package's stand-in comm, as outside any kernel.
+
+    Importing ipykernel (other test folders start kernels) replaces
+    ``comm.create_comm`` with a factory whose comms send nothing without a
+    running kernel; these tests count what the widgets send, so they pin the
+    package's own factory.
+    """
+    import comm
+
+    monkeypatch.setattr(comm, "create_comm", comm.DummyComm)
+
+
+@pytest.fixture(autouse=True)
+def _no_widget_leaks():
+    yield
+    # Every test closes what it opens; the publisher then stops on its own.
+    assert wait_until(lambda: get_publisher().subscriptions == 0, timeout=5)
