@@ -1,0 +1,137 @@
+"""What the status monitor keeps per provider and per tracked job."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from qmon_jupyter.jobs.snapshot import iso_utc
+
+if TYPE_CHECKING:
+    from qmon_jupyter.jobs import ExecutionJob
+
+    from .base import HardwareJobInfo, StatusUpdate
+
+__all__ = ["Budget", "ProviderState", "Tracked"]
+
+
+@dataclass(frozen=True)
+class Budget:
+    """A time budget for one provider job: cancel it past these (None: no limit).
+
+    Users of paid QPUs set it so a job stuck in a queue, or running far
+    longer than expected, is cancelled rather than billed.
+    """
+
+    max_queued_s: float | None = None
+    max_running_s: float | None = None
+
+    @classmethod
+    def coerce(cls, value: Budget | dict | None) -> Budget | None:
+        """Accept a Budget, a dict of its fields, or None."""
+        if value is None or isinstance(value, Budget):
+            return value
+        if isinstance(value, dict):
+            unknown = set(value) - {"max_queued_s", "max_running_s"}
+            if unknown:
+                raise ValueError(
+                    f"unknown budget keys {sorted(unknown)}; use max_queued_s, max_running_s"
+                )
+            return cls(**value)
+        raise TypeError(f"budget must be a Budget or a dict, not {type(value).__name__}")
+
+
+@dataclass
+class ProviderState:
+    """Health, backoff and request budget of one provider (guarded by the monitor's lock)."""
+
+    key: str
+    name: str
+    poll_interval: float
+    max_requests_per_s: float
+    health: str = "healthy"
+    failures: int = 0
+    last_error: str | None = None
+    last_success: float | None = None
+    last_poll: float | None = None
+    retry_at: float = 0.0  # monotonic; no request before it while backing off
+    backoff_s: float = 0.0
+    requests: int = 0
+    errors: int = 0
+    jobs: set[str] = field(default_factory=set)
+    _tokens: float = -1.0
+    _token_time: float = 0.0
+
+    def _refill(self, now: float) -> None:
+        burst = max(1.0, self.max_requests_per_s)
+        if self._tokens < 0:
+            self._tokens = burst
+        else:
+            self._tokens = min(
+                burst, self._tokens + (now - self._token_time) * self.max_requests_per_s
+            )
+        self._token_time = now
+
+    def gate(self, now: float) -> float:
+        """Earliest time a request may go out: after the backoff and with a token."""
+        self._refill(now)
+        at = max(now, self.retry_at)
+        if self._tokens < 1:
+            at = max(at, now + (1 - self._tokens) / max(self.max_requests_per_s, 1e-9))
+        return at
+
+    def take_token(self, now: float) -> None:
+        """Spend one request."""
+        self._refill(now)
+        self._tokens -= 1
+        self.requests += 1
+        self.last_poll = time.time()
+
+    def to_dict(self, now: float) -> dict[str, Any]:
+        """JSON-safe view for the dashboard and ``GET status``."""
+        return {
+            "name": self.key,
+            "kind": self.name,
+            "health": self.health,
+            "consecutive_failures": self.failures,
+            "last_error": self.last_error,
+            "last_success": iso_utc(self.last_success),
+            "last_poll": iso_utc(self.last_poll),
+            "poll_interval_s": self.poll_interval,
+            "retry_in_s": max(0.0, self.retry_at - now) if self.failures else 0.0,
+            "requests": self.requests,
+            "errors": self.errors,
+            "active_jobs": len(self.jobs),
+        }
+
+
+@dataclass(eq=False)
+class Tracked:
+    """One tracked provider job."""
+
+    job: ExecutionJob
+    adapter: Any
+    info: HardwareJobInfo
+    provider: ProviderState
+    poll_interval: float | None
+    budget: Budget | None
+    tracked_since: float
+    next_at: float = 0.0
+    removed: bool = False
+    queued_since: float | None = None
+    running_since: float | None = None
+    cancel_sent: bool = False
+    budget_spent: str | None = None
+    job_failures: int = 0
+    has_message: bool = False
+    last_published: tuple | None = None
+    last_published_at: float = float("-inf")
+    result_pending: bool = False
+    pending_update: StatusUpdate | None = None
+    ended_remote: bool = False
+
+    @property
+    def interval(self) -> float:
+        """Seconds between two polls of this job."""
+        return self.poll_interval if self.poll_interval is not None else self.provider.poll_interval

@@ -1,0 +1,107 @@
+"""Adapter for Amazon Braket quantum tasks (``AwsQuantumTask``, ``LocalQuantumTask``).
+
+Nothing here imports braket. A task answers ``state()`` with Braket's task
+states; an ``AwsQuantumTask`` also answers ``queue_position()`` with a
+``QuantumTaskQueueInfo`` whose position is a string capped at ``">2000"``.
+A ``LocalQuantumTask`` is created with its result: always ``COMPLETED``,
+nothing to cancel, no queue.
+
+Braket prints bitstrings with the first measured qubit leftmost; qmon (like
+Qiskit) puts clbit 0 rightmost, so counts are reversed on the way in.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .base import (
+    BRAKET_STATUS,
+    Capabilities,
+    ProviderRejectedError,
+    StatusUpdate,
+    normalize_status,
+    parse_queue_position,
+)
+
+__all__ = ["BraketTaskAdapter"]
+
+
+class BraketTaskAdapter:
+    """A Braket quantum task, local or on AWS."""
+
+    provider_name = "braket"
+
+    def __init__(self, task: Any) -> None:
+        self.task = task
+        self.local = type(task).__name__ == "LocalQuantumTask"
+        has_queue = callable(getattr(task, "queue_position", None))
+        self.capabilities = Capabilities(
+            cancel=not self.local, queue_position=has_queue, eta=has_queue, cost=False
+        )
+        self._device = "local" if self.local else self._device_arn()
+        self.provider_key = f"braket/{self._device or 'unknown'}"
+        self.default_poll_interval = 0.5 if self.local else 5.0
+
+    def __repr__(self) -> str:
+        return f"BraketTaskAdapter({self.task!r})"
+
+    def _device_arn(self) -> str | None:
+        try:
+            metadata = self.task.metadata(use_cached_value=True)
+        except Exception:
+            return None
+        arn = metadata.get("deviceArn") if isinstance(metadata, dict) else None
+        return None if arn is None else str(arn).rsplit("/", 1)[-1]
+
+    @property
+    def job_id(self) -> str:
+        """The task's id (an ARN on AWS)."""
+        return str(self.task.id)
+
+    @property
+    def device(self) -> str | None:
+        """The device's name (``"local"`` for the LocalSimulator)."""
+        return self._device
+
+    def poll(self) -> StatusUpdate:
+        """``task.state()`` and, while queued, ``task.queue_position()``."""
+        raw = str(self.task.state())
+        status = normalize_status(raw, BRAKET_STATUS)
+        position = shown = None
+        message = None
+        if self.capabilities.queue_position and raw in {"CREATED", "QUEUED"}:
+            info = self.task.queue_position()
+            position, shown = parse_queue_position(getattr(info, "queue_position", None))
+            message = getattr(info, "message", None)
+        return StatusUpdate(
+            raw_status=raw,
+            status=status,
+            queue_position=position,
+            queue_position_display=shown,
+            message=message,
+            device=self._device,
+        )
+
+    def cancel(self) -> None:
+        """``task.cancel()``; a local task has already completed."""
+        if self.local:
+            raise ProviderRejectedError(
+                "a LocalSimulator task has already completed; nothing to cancel"
+            )
+        self.task.cancel()
+
+    def counts(self) -> tuple[dict[str, int], int]:
+        """Measurement counts, bitstrings reversed into qmon's order (clbit 0 rightmost)."""
+        result = self.task.result()
+        counts = {str(k)[::-1]: int(v) for k, v in dict(result.measurement_counts).items()}
+        shots = getattr(getattr(result, "task_metadata", None), "shots", None)
+        return counts, int(shots) if isinstance(shots, int) else sum(counts.values())
+
+    def error_message(self) -> str | None:
+        """``failureReason`` from the task's metadata."""
+        try:
+            metadata = self.task.metadata()
+        except Exception as exc:
+            return f"{type(exc).__name__}: {exc}"
+        reason = metadata.get("failureReason") if isinstance(metadata, dict) else None
+        return None if reason is None else str(reason)

@@ -1,0 +1,76 @@
+"""Fixtures for the provider tests: an emulated QPU on 127.0.0.1, a manager, a monitor."""
+
+from __future__ import annotations
+
+import random
+import time
+from typing import TYPE_CHECKING
+
+import pytest
+
+from qmon_jupyter.circuits.ir import Circuit, Instruction
+from qmon_jupyter.jobs import JobManager
+from qmon_jupyter.providers import EmulatedQPU, EmulatorProvider, StatusMonitor
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Iterator
+
+TIMEOUT = 20.0  # every wait in these tests is bounded by this
+
+
+def wait_until(
+    predicate: Callable[[], object], timeout: float = TIMEOUT, step: float = 0.01
+) -> bool:
+    """Poll ``predicate`` until it is true; False after ``timeout`` seconds."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(step)
+    return bool(predicate())
+
+
+def bell(name: str = "bell") -> Circuit:
+    """A 2-qubit Bell pair, measured."""
+    ops = (
+        Instruction("h", (0,)),
+        Instruction("cx", (0, 1)),
+        Instruction("measure", (0,), clbits=(0,)),
+        Instruction("measure", (1,), clbits=(1,)),
+    )
+    return Circuit(2, 2, ops, name=name)
+
+
+@pytest.fixture
+def qpu() -> Iterator[EmulatedQPU]:
+    """An emulated QPU serving 600 jobs a minute per device (0.1 s a job)."""
+    service = EmulatedQPU(rate_per_minute=600)
+    service.start()
+    yield service
+    service.stop()
+
+
+@pytest.fixture
+def manager() -> Iterator[JobManager]:
+    with JobManager() as jobs:
+        yield jobs
+
+
+@pytest.fixture
+def monitor(manager: JobManager) -> Iterator[StatusMonitor]:
+    """A monitor quick to back off and to call a provider unreachable."""
+    status_monitor = StatusMonitor(
+        manager,
+        unreachable_after=3,
+        max_backoff_s=0.3,
+        max_requests_per_s=200,
+        rng=random.Random(7),
+    )
+    yield status_monitor
+    status_monitor.stop()
+    assert not status_monitor.running
+
+
+@pytest.fixture
+def provider(qpu: EmulatedQPU, monitor: StatusMonitor) -> EmulatorProvider:
+    return EmulatorProvider(qpu.url, poll_interval=0.05, timeout=2.0, monitor=monitor)
