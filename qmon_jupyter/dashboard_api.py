@@ -19,7 +19,7 @@ import os
 import time
 from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
-from .jobs.job import JobStateError
+from .errors import JobStateError
 from .jobs.snapshot import SCHEMA_VERSION, iso_utc
 from .jobs.states import ACTIVE, JobStatus
 
@@ -71,7 +71,10 @@ class DashboardSource(Protocol):
         ...
 
     def status(self) -> dict:
-        """``{"kernels": [...], "providers": [...], "store": ..., "version": str}``."""
+        """``{"kernels": [...], "providers": [...], "store": ..., "version": str}``.
+
+        Each kernel may list ``executors``: the clusters its executors run on.
+        """
         ...
 
     def act(self, job_id: str, action: str, *, user: str | None = None) -> dict:
@@ -241,8 +244,14 @@ class ManagerSource:
         }
 
     def status(self) -> dict:
-        """Return this kernel (alive: it answers), the providers its jobs use, the version."""
+        """Return this kernel (alive: it answers), the providers its jobs use, the version.
+
+        The kernel's ``executors`` are its clusters (``cluster_info()`` of each
+        executor that has one: a Dask executor's address, workers, threads
+        and memory).
+        """
         from ._version import __version__
+        from .executors import cluster_infos
 
         providers: dict[str, dict] = {}
         for job in self.manager.jobs(type="hardware"):
@@ -260,6 +269,7 @@ class ManagerSource:
                     "alive": True,
                     "last_heartbeat": iso_utc(time.time()),
                     "active_jobs": len(self.manager.jobs(status=ACTIVE)),
+                    "executors": cluster_infos(self.manager.executors()),
                 }
             ],
             "providers": list(providers.values()),

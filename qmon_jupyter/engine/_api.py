@@ -125,7 +125,7 @@ def run(
     done = 0
     for index, size in enumerate(sizes):
         check_continue(should_continue)
-        raw = plan._run_batch_raw(index, size, seed, should_continue)
+        raw = plan.run_batch_raw(index, size, seed, should_continue)
         if isinstance(raw, Counter):
             sparse.update(raw)
         else:
@@ -141,9 +141,9 @@ def run(
         if on_batch is not None:
             on_batch(done, shots)
     if plan.mode == "trajectory":
-        return plan._format(sparse)
+        return plan.format_counts(sparse)
     if dense is not None:
         idx = np.flatnonzero(dense)
-        return plan._format((idx, dense[idx]))
+        return plan.format_counts((idx, dense[idx]))
     items = sorted(sparse.items())
-    return plan._format((np.array([i for i, _ in items]), np.array([c for _, c in items])))
+    return plan.format_counts((np.array([i for i, _ in items]), np.array([c for _, c in items])))

@@ -228,7 +228,7 @@ class SimulationPlan:
 
         Evolves first if needed (see :meth:`evolve`).
         """
-        return self._format(self._run_batch_raw(index, shots, seed, should_continue))
+        return self.format_counts(self.run_batch_raw(index, shots, seed, should_continue))
 
     def run_batch_raw(
         self,
@@ -243,26 +243,6 @@ class SimulationPlan:
         indices below :attr:`num_outcomes`; trajectory mode: a ``Counter`` of
         clbit register values. Sum them, then call :meth:`format_counts` once.
         """
-        return self._run_batch_raw(index, shots, seed, should_continue)
-
-    def format_counts(self, raw: tuple[np.ndarray, np.ndarray] | Counter[int]) -> dict[str, int]:
-        """Return ``{bitstring: count}`` for a (summed) :meth:`run_batch_raw` result."""
-        return self._format(raw)
-
-    @property
-    def num_outcomes(self) -> int | None:
-        """Sample mode: how many outcome indices raw batches range over; else None."""
-        if self.mode != "sample":
-            return None
-        return 1 << len(self._analysis.measured)
-
-    def _run_batch_raw(
-        self,
-        index: int,
-        shots: int,
-        seed: int | None,
-        should_continue: Callable[[], bool] | None = None,
-    ) -> tuple[np.ndarray, np.ndarray] | Counter[int]:
         shots = validate_shots(shots)
         seed = validate_seed(seed)
         if isinstance(index, bool) or not isinstance(index, (int, np.integer)) or index < 0:
@@ -275,13 +255,21 @@ class SimulationPlan:
             return sample_outcomes(self._cdf, self._probs, shots, rng)
         return self._run_trajectories(shots, rng, should_continue)
 
-    def _format(self, raw: tuple[np.ndarray, np.ndarray] | Counter[int]) -> dict[str, int]:
+    def format_counts(self, raw: tuple[np.ndarray, np.ndarray] | Counter[int]) -> dict[str, int]:
+        """Return ``{bitstring: count}`` for a (summed) :meth:`run_batch_raw` result."""
         width = self._analysis.width
         if isinstance(raw, Counter):
             return {format(v, f"0{width}b") if width else "": c for v, c in raw.items()}
         outcomes, counts = raw
         keys = format_keys(outcomes, self._analysis.bit_map, width)
         return dict(zip(keys, counts.tolist(), strict=True))
+
+    @property
+    def num_outcomes(self) -> int | None:
+        """Sample mode: how many outcome indices raw batches range over; else None."""
+        if self.mode != "sample":
+            return None
+        return 1 << len(self._analysis.measured)
 
     def _run_trajectories(
         self,

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .base import Batch, BatchControl, Executor, evolve_if_needed
+from .base import Batch, BatchControl, Executor, cluster_infos, evolve_if_needed
 from .local import LocalExecutor
 
 __all__ = [
@@ -15,6 +15,7 @@ __all__ = [
     "BatchControl",
     "Executor",
     "LocalExecutor",
+    "cluster_infos",
     "create_executor",
     "evolve_if_needed",
 ]

@@ -14,8 +14,9 @@ whole protocol. Everything flows back through ``control`` (the job):
 - **counts**: ``control.batch_done(index, shots, counts)`` once per batch,
   where ``counts = plan.run_batch(index, shots, seed, ...)`` (a mapping; an
   in-process executor may instead pass the engine's raw batch result,
-  ``plan._run_batch_raw(...)``, which is summed without formatting, as
-  ``engine.run`` does). Batches may be
+  ``plan.run_batch_raw(...)``, which is summed without formatting and
+  turned into bitstrings once with ``plan.format_counts``, as ``engine.run``
+  does). Batches may be
   reported in any order and from any thread; the job sums them, updates
   progress (per batch) and writes checkpoints of the contiguous prefix.
   Because ``run_batch`` is a pure function of (circuit, index, shots, seed),
@@ -42,6 +43,11 @@ Executors are named (``name`` is what a job's snapshot shows as
 ``executor``, and what ``submit(backend=...)`` selects), long-lived, shared
 by many jobs at once (``run_batches`` must be re-entrant), and closed by
 their owner (``close()``).
+
+Optional: ``info() -> dict`` (cheap, no I/O; a job's snapshot shows it as
+``executor_info``) and ``cluster_info() -> dict`` (the cluster behind the
+executor for ``GET status``; must answer quickly even when the cluster is
+gone, see :func:`cluster_infos`).
 """
 
 from __future__ import annotations
@@ -49,9 +55,9 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any, NamedTuple, Protocol, runtime_checkable
 
 if TYPE_CHECKING:
-    from collections.abc import Mapping, Sequence
+    from collections.abc import Iterable, Mapping, Sequence
 
-__all__ = ["Batch", "BatchControl", "Executor", "evolve_if_needed"]
+__all__ = ["Batch", "BatchControl", "Executor", "cluster_infos", "evolve_if_needed"]
 
 
 class Batch(NamedTuple):
@@ -107,3 +113,22 @@ def evolve_if_needed(plan: Any, control: BatchControl) -> None:
     reporting blocks, so call this first.
     """
     plan.evolve(should_continue=control.should_continue, on_block=control.on_block)
+
+
+def cluster_infos(executors: Iterable[Any]) -> list[dict[str, Any]]:
+    """``cluster_info()`` of each executor that has one (failures become an error entry).
+
+    What the kernel publishes in its heartbeat and ``GET status`` shows as a
+    kernel's ``executors``.
+    """
+    out: list[dict[str, Any]] = []
+    for executor in executors:
+        describe = getattr(executor, "cluster_info", None)
+        if not callable(describe):
+            continue
+        try:
+            out.append(dict(describe()))
+        except Exception as exc:
+            name = str(getattr(executor, "name", type(executor).__name__))
+            out.append({"name": name, "status": f"error: {exc}"})
+    return out

@@ -20,8 +20,8 @@ def raw_batch_runner(plan: Any) -> Any:
     ``engine.run`` sums these unformatted; so does the job layer
     (``jobs/_counts.py``), which formats keys once instead of per batch.
     """
-    raw = getattr(plan, "_run_batch_raw", None)
-    if raw is None or not callable(getattr(plan, "_format", None)):
+    raw = getattr(plan, "run_batch_raw", None)
+    if not callable(raw) or not callable(getattr(plan, "format_counts", None)):
         return None
     return raw
 

@@ -3,7 +3,7 @@
 ``plan.run_batch`` returns a dict of bitstrings per batch; formatting every
 batch's keys and merging dicts costs more than the sampling itself for large
 registers. When the plan also offers the engine's raw batch results
-(``_run_batch_raw``/``_format``, as ``engine.run`` uses them) the local
+(``run_batch_raw``/``format_counts``, as ``engine.run`` uses them) the local
 executor hands those over and they are summed in a numpy array, formatted
 only for checkpoints and the final result. Plain dicts (other executors,
 checkpoint counts) are summed as dicts; both add up in :meth:`to_dict`.
@@ -94,7 +94,7 @@ class CountsAccumulator:
         if idx.size == 0:
             return 1e-6
         started = time.perf_counter()
-        self._plan._format((idx, self._dense[idx]))
+        self._plan.format_counts((idx, self._dense[idx]))
         # x2: a large dict costs more per key than a small sample (memory, hashing)
         return 2.0 * (time.perf_counter() - started) / idx.size
 
@@ -106,12 +106,12 @@ class CountsAccumulator:
             return counts, heapq.nlargest(n, counts.items(), key=itemgetter(1))
         idx = np.flatnonzero(dense)
         values = dense[idx]
-        counts = self._plan._format((idx, values))
+        counts = self._plan.format_counts((idx, values))
         k = min(n, idx.size)
         if k == 0:
             return counts, []
         best = np.argpartition(values, -k)[-k:]
-        top = self._plan._format((idx[best], values[best]))
+        top = self._plan.format_counts((idx[best], values[best]))
         return counts, sorted(top.items(), key=lambda kv: (-kv[1], kv[0]))
 
     def _sparse_counter(self) -> Counter[int]:
@@ -120,21 +120,21 @@ class CountsAccumulator:
         return self._sparse
 
     def _outcome_space(self) -> int:
-        probs = getattr(self._plan, "_probs", None)
-        return probs.size if probs is not None else _DENSE_OUTCOMES + 1
+        size = getattr(self._plan, "num_outcomes", None)
+        return int(size) if size is not None else _DENSE_OUTCOMES + 1
 
     def _format_raw(self) -> dict[str, int]:
         plan = self._plan
         out: dict[str, int] = {}
         if self._dense is not None:
             idx = np.flatnonzero(self._dense)
-            out = plan._format((idx, self._dense[idx]))
+            out = plan.format_counts((idx, self._dense[idx]))
         if self._sparse:
             if getattr(plan, "mode", "sample") == "trajectory":
-                extra = plan._format(self._sparse)
+                extra = plan.format_counts(self._sparse)
             else:
                 items = sorted(self._sparse.items())
-                extra = plan._format(
+                extra = plan.format_counts(
                     (np.array([i for i, _ in items]), np.array([c for _, c in items]))
                 )
             get = out.get

@@ -234,9 +234,11 @@ class JobManager(JobControls):
             executor=executor.name,
             capabilities={"cancel": True, "pause": True, "queue_position": True, "eta": True},
             seed=seed,
-            # Extra snapshot keys: the engine's memory estimate, and where a
-            # resumed job came from.
+            # Extra snapshot keys: the engine's memory estimate, the executor's
+            # own description (asked at each snapshot: its worker count moves)
+            # and where a resumed job came from.
             extra={"memory_bytes": int(plan.memory_bytes)}
+            | _executor_info_extra(executor)
             | ({"resumed_from": resumed_from} if resumed_from else {}),
         )
         job._work = functools.partial(run_simulation, spec=spec, executor=executor)
@@ -396,6 +398,19 @@ class JobManager(JobControls):
         """Resume the paused job ``job_id`` (see :meth:`ExecutionJob.resume`)."""
         self._resume_job(self.get(job_id))
 
+    def executors(self) -> list[Executor]:
+        """Return the executors this manager can run simulations on now (each once).
+
+        Those passed in or registered, and those it created for a
+        ``backend=`` (which it closes on :meth:`shutdown`).
+        """
+        with self._executors_lock:
+            found = list(self._executors.values())
+        unique: dict[int, Executor] = {}
+        for executor in found:
+            unique.setdefault(id(executor), executor)
+        return list(unique.values())
+
     def register_executor(self, executor: Executor, *, default: bool = False) -> None:
         """Make ``executor`` available as ``submit(backend=executor.name)``."""
         with self._executors_lock:
@@ -448,6 +463,11 @@ class JobManager(JobControls):
         cancel_running
             Also cancel running and paused local jobs (they stop within a
             batch); provider jobs are left to their providers.
+
+        The executors the manager created itself (for ``submit(backend=...)``)
+        are closed once no job runs on them any more: here with ``wait``,
+        else when the last job ends. Executors passed in (``executor=``,
+        :meth:`register_executor`) belong to the caller and stay open.
         """
         with self._lock:
             self._shutdown = True
@@ -464,6 +484,10 @@ class JobManager(JobControls):
         with self._lock:
             self._stop_workers_if_idle_locked()
             threads = list(self._threads)
+            idle = not self._running and not self._queue
+        if not wait and idle:
+            # Nothing runs on them any more; otherwise the last job to end closes them.
+            self._close_owned_executors()
         if wait:
             for thread in threads:
                 if thread is not threading.current_thread():  # shutdown from inside a job
@@ -475,13 +499,11 @@ class JobManager(JobControls):
             self.events.close(timeout=2.0)
 
     def _close_owned_executors(self) -> None:
+        """Close the executors this manager created (never those it was given)."""
         with self._executors_lock:
             owned, self._owned_executors = self._owned_executors, []
         for executor in owned:
-            try:
-                executor.close()
-            except Exception:  # noqa: PERF203 - one failing close must not skip the others
-                logger.exception("closing executor %r failed", executor)
+            _close_quietly(executor)
 
     @property
     def is_shutdown(self) -> bool:
@@ -510,11 +532,23 @@ class JobManager(JobControls):
         with self._executors_lock:
             name = backend or self._default_backend
             executor = self._executors.get(name)
-            if executor is None:
-                executor = create_executor(name)
-                self._executors[name] = executor
-                self._owned_executors.append(executor)
+        if executor is not None:
             return executor
+        # Created outside the lock: connecting to a cluster may take up to its
+        # timeout, and other submits (other backends) must not wait for it.
+        created = create_executor(name)
+        with self._executors_lock:
+            executor = self._executors.get(name)
+            if executor is None and not self._shutdown:
+                self._executors[name] = executor = created
+                self._owned_executors.append(created)
+                return created
+        # Another submit installed one first, or the manager was shut down
+        # meanwhile (its executors are closed): ours is not needed.
+        _close_quietly(created)
+        if executor is None:
+            raise RuntimeError("cannot submit a job: this JobManager was shut down")
+        return executor
 
     def _register_locked(self, job: ExecutionJob) -> None:
         self._jobs[job.id] = job
@@ -672,6 +706,10 @@ class JobManager(JobControls):
             self._end_locked(job, status, result=result, error=error, tb=tb)
             self._running -= 1
             self._dispatch_locked()
+            last = self._shutdown and not self._running and not self._queue
+        if last:
+            # shutdown(wait=False) left the executors to the last job to end
+            self._close_owned_executors()
         # Drop the plan, circuit and cached state: finished jobs stay small.
         job._work = None
         job._run = None
@@ -736,6 +774,18 @@ def _relay_progress(
     manager = manager_ref()
     if manager is not None:
         job._publish(manager.events, "job.progress", if_active=True)
+
+
+def _close_quietly(executor: Executor) -> None:
+    try:
+        executor.close()
+    except Exception:  # one failing close must not skip the others
+        logger.exception("closing executor %r failed", executor)
+
+
+def _executor_info_extra(executor: Executor) -> dict[str, Any]:
+    info = getattr(executor, "info", None)
+    return {"executor_info": info} if callable(info) else {}
 
 
 def _to_circuit(obj: Any) -> Any:

@@ -4,13 +4,21 @@ The widget, the store, REST and the event stream all carry this dict; it is
 built here and nowhere else. Every value is JSON-safe (str, int, float, bool,
 None, lists and dicts of those). Readers must accept keys they do not know
 (``resumed_from`` is one such extra key), and writers add keys only here.
+
+Extra keys every snapshot has: ``executor_info``, the executor's own
+description (``executor.info()``, e.g. ``{"name": "dask", "address",
+"workers"}``) or null when the job's executor has none; ``executor`` stays
+the executor's name (a string).
 """
 
 from __future__ import annotations
 
 import math
 from datetime import datetime, timezone
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
 
 __all__ = [
     "SCHEMA_VERSION",
@@ -81,6 +89,15 @@ def _finite(value: float | None) -> float | None:
     return float(value)
 
 
+def _executor_info(info: dict | Callable[[], dict | None] | None) -> dict | None:
+    if callable(info):
+        try:
+            info = info()
+        except Exception:  # a snapshot never fails because an executor cannot describe itself
+            return None
+    return dict(info) if isinstance(info, dict) else None
+
+
 def make_snapshot(
     *,
     id: str,  # noqa: A002 - the snapshot's key
@@ -110,10 +127,14 @@ def make_snapshot(
     provider: dict | None,
     seed: int | None,
     updated_at: float,
+    executor_info: dict | Callable[[], dict | None] | None = None,
     **extra: Any,
 ) -> dict:
     """Build a version-1 snapshot; times are epoch seconds, rendered as ISO 8601 UTC.
 
+    ``executor_info`` is a dict or a callable returning one (an executor's
+    bound ``info``, asked now so the worker count is current); it becomes
+    the ``executor_info`` key (null when absent or when asking fails).
     ``extra`` keys (for example ``resumed_from``) are appended after the
     schema's keys; they must be JSON-safe.
     """
@@ -152,6 +173,7 @@ def make_snapshot(
         "provider": provider,
         "seed": seed,
         "updated_at": iso_utc(updated_at),
+        "executor_info": _executor_info(executor_info),
     }
     snapshot.update(extra)
     return snapshot

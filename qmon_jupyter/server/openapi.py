@@ -105,6 +105,16 @@ _SCHEMAS: dict[str, Any] = {
             "kernel_id": {"type": "string", "nullable": True},
             "capabilities": {"type": "object", "nullable": True},
             "error": {"type": "object", "nullable": True},
+            "executor": {
+                "type": "string",
+                "nullable": True,
+                "description": "The executor's name (local, dask, ...)",
+            },
+            "executor_info": {
+                "type": "object",
+                "nullable": True,
+                "description": "The executor's description, e.g. {name, address, workers}",
+            },
         },
     },
     "JobList": {
@@ -151,12 +161,46 @@ _SCHEMAS: dict[str, Any] = {
             "providers": {"type": "array", "items": {"type": "object"}},
         },
     },
+    "Cluster": {
+        "type": "object",
+        "description": "The cluster behind one of a kernel's executors (e.g. Dask)",
+        "required": ["name"],
+        "properties": {
+            "name": {"type": "string", "description": "The executor's name, e.g. dask"},
+            "address": {"type": "string", "description": "The scheduler's address"},
+            "status": {"type": "string", "description": "running, closed, error: ..."},
+            "workers": {"type": "integer", "minimum": 0},
+            "threads": {"type": "integer", "minimum": 0},
+            "memory_bytes": {"type": "integer", "minimum": 0, "description": "Workers' limits"},
+            "memory_used_bytes": {"type": "integer", "minimum": 0},
+        },
+    },
+    "Kernel": {
+        "type": "object",
+        "required": ["kernel_id", "alive"],
+        "properties": {
+            "kernel_id": {"type": "string"},
+            "pid": {"type": "integer", "nullable": True},
+            "host": {"type": "string", "nullable": True},
+            "state": {"type": "string"},
+            "alive": {"type": "boolean"},
+            "started_at": {"type": "string", "nullable": True},
+            "last_heartbeat": {"type": "string"},
+            "last_seen_s_ago": {"type": "number"},
+            "active_jobs": {"type": "integer", "minimum": 0},
+            "executors": {
+                "type": "array",
+                "items": _ref("Cluster"),
+                "description": "The clusters its executors run on, as of its last heartbeat",
+            },
+        },
+    },
     "Status": {
         "type": "object",
         "required": ["version", "kernels", "providers", "store"],
         "properties": {
             "version": {"type": "string"},
-            "kernels": {"type": "array", "items": {"type": "object"}},
+            "kernels": {"type": "array", "items": _ref("Kernel")},
             "providers": {"type": "array", "items": {"type": "object"}},
             "store": {"type": "object"},
         },
@@ -196,7 +240,10 @@ def _post(summary: str, ok: dict[str, Any], params: list[dict]) -> dict:
                 **_ERRORS,
                 "409": {
                     **_ERROR,
-                    "description": "The state, the provider or the kernel forbids it",
+                    "description": (
+                        "The state (finished, or not started for pause/resume), the provider"
+                        " (capability missing) or the kernel (dead, stopped) forbids it"
+                    ),
                 },
             },
         }
@@ -207,7 +254,11 @@ def _paths() -> dict[str, Any]:
     action = {
         f"/jobs/{{job_id}}/{verb}": _post(
             f"{verb.capitalize()} a job (the owning kernel acts within ~1 s)",
-            _json(_ref("Job"), "Accepted: the snapshot when the command was queued"),
+            _json(
+                _ref("Job"),
+                "Accepted: the snapshot when the command was queued (pausing a paused job"
+                " or resuming a running one is accepted and changes nothing)",
+            ),
             [_JOB_ID],
         )
         for verb in ("cancel", "pause", "resume")
@@ -231,7 +282,8 @@ def _paths() -> dict[str, Any]:
             [_LIMIT],
         ),
         "/status": _get(
-            "Kernels (alive, last heartbeat), providers, store, version",
+            "Kernels (alive, last heartbeat, executor clusters: address, workers, threads,"
+            " memory), providers, store, version",
             _json(_ref("Status"), "Status"),
         ),
         "/resources": _get(

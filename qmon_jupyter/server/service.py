@@ -15,7 +15,7 @@ from tornado import web
 from tornado.ioloop import PeriodicCallback
 
 from qmon_jupyter.dashboard_api import DashboardAPI
-from qmon_jupyter.jobs.job import JobStateError
+from qmon_jupyter.errors import JobStateError
 from qmon_jupyter.store import Store, StoreUnavailable, pid_alive
 
 from .config import QmonConfig

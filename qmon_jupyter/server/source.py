@@ -17,7 +17,7 @@ import time
 from typing import TYPE_CHECKING, Any
 
 from qmon_jupyter._version import __version__
-from qmon_jupyter.jobs.job import JobStateError
+from qmon_jupyter.errors import JobStateError
 from qmon_jupyter.jobs.snapshot import SCHEMA_VERSION
 from qmon_jupyter.store._paths import iso_now
 
@@ -128,7 +128,7 @@ class StoreSource:
         return {"latest": latest, "history": history, "kernels": kernels, "server": server}
 
     def status(self) -> dict:
-        """Kernels (alive, last heartbeat), providers, the store and the version."""
+        """Kernels (alive, last heartbeat, executors' clusters), providers, store, version."""
         store = self.store
         now = time.time()
         active = store.kernels_with_active_jobs()
@@ -146,6 +146,8 @@ class StoreSource:
                     "last_heartbeat": _iso(float(beat["last_seen"])),
                     "last_seen_s_ago": round(max(0.0, now - float(beat["last_seen"])), 3),
                     "active_jobs": active.get(beat["kernel_id"], 0),
+                    # the clusters the kernel's executors run on (its last heartbeat)
+                    "executors": list((beat.get("resources") or {}).get("executors") or []),
                 }
             )
         return {
@@ -158,8 +160,12 @@ class StoreSource:
     def act(self, job_id: str, action: str, *, user: str | None = None) -> dict:
         """Queue ``action`` for the job's kernel; the snapshot as it is now.
 
-        Raises KeyError for an unknown job and JobStateError when its state,
-        its provider or its kernel forbids the action.
+        Pausing a paused job or resuming a running one is accepted and changes
+        nothing, as with :class:`~qmon_jupyter.jobs.JobManager`.
+
+        Raises KeyError for an unknown job and JobStateError when its state
+        (finished, or not started yet), its provider (capability
+        missing) or its kernel (dead or stopped) forbids the action.
         """
         if action not in ACTIONS:
             raise ValueError(f"unknown action {action!r}; use one of {ACTIONS}")
@@ -174,10 +180,18 @@ class StoreSource:
             raise JobStateError(f"cannot cancel job {job_id}: its provider does not support cancel")
         if action in ("pause", "resume") and not caps.get("pause", False):
             raise JobStateError(f"cannot {action} job {job_id}: pause is not supported for it")
-        if action == "pause" and state == "paused":
-            raise JobStateError(f"cannot pause job {job_id}: it is already paused")
-        if action == "resume" and state != "paused":
-            raise JobStateError(f"cannot resume job {job_id}: it is {state}, not paused")
+        # As the manager: pausing a paused job and resuming a running one change
+        # nothing (202 with the snapshot). The command is queued all the same:
+        # the stored state may lag behind a pause or resume still on its way,
+        # and the kernel carries commands out in order (a no-op stays a no-op).
+        if action == "pause" and state not in ("running", "paused"):
+            raise JobStateError(
+                f"cannot pause job {job_id}: it is {state}; only a running job can be paused"
+            )
+        if action == "resume" and state not in ("paused", "running"):
+            raise JobStateError(
+                f"cannot resume job {job_id}: it is {state}; only a paused job can be resumed"
+            )
         kernel_id = snap.get("kernel_id") or ""
         kernel_state = self._kernel_state(kernel_id)
         if kernel_state in ("dead", "stopped"):

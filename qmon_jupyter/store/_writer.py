@@ -309,6 +309,11 @@ class StoreWriter:
         self._dismissed, self._checkpoints, self._done = set(), {}, set()
 
     def _heartbeat(self, state: str = "alive") -> None:
+        resources = _resources()
+        executors = _executors(self._manager())
+        if executors is not None:
+            # in the heartbeat's JSON ``resources`` column: GET status shows them
+            resources = {**(resources or {}), "executors": executors}
         self._require_store().heartbeat(
             self.kernel_id,
             pid=os.getpid(),
@@ -316,7 +321,7 @@ class StoreWriter:
             proc_start=self._proc_start,
             started_at=self._started_at,
             state=state,
-            resources=_resources(),
+            resources=resources,
         )
 
     def _poll_commands(self) -> None:
@@ -369,6 +374,16 @@ def _resources() -> dict[str, Any] | None:
 
         monitor = get_resource_monitor()
         return {"latest": monitor.latest(), "history": list(monitor.history())[-60:]}
+    except Exception:
+        return None
+
+
+def _executors(manager: Any) -> list[dict[str, Any]] | None:
+    """Describe the clusters behind the manager's executors (None if unknown)."""
+    try:
+        from qmon_jupyter.executors import cluster_infos
+
+        return cluster_infos(manager.executors())
     except Exception:
         return None
 

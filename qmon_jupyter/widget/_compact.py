@@ -11,9 +11,11 @@ from __future__ import annotations
 import heapq
 from typing import Any
 
+from qmon_jupyter.jobs.states import ACTIVE as _STATES_ACTIVE
+
 __all__ = ["ACTIVE", "compact_snapshot", "select_window"]
 
-ACTIVE = frozenset({"pending", "queued", "running", "paused"})
+ACTIVE = frozenset(str(status) for status in _STATES_ACTIVE)
 _ACTIVE_ORDER = {"running": 0, "paused": 1, "queued": 2, "pending": 3}
 
 _KEEP = (
@@ -31,6 +33,8 @@ _KEEP = (
     "eta_s",
     "queue_position",
     "backend",
+    "executor",
+    "executor_info",
     "created_at",
     "finished_at",
     "elapsed_s",

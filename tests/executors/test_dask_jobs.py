@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import socket
@@ -93,7 +94,22 @@ def test_the_snapshot_names_the_dask_executor(kit, manager, dask_executor):
 
     snapshot = job.snapshot()
     assert snapshot["backend"] == "dask"
-    assert snapshot["executor"] == "dask"
+    assert snapshot["executor"] == "dask"  # still the name: the schema does not change
+    assert snapshot["executor_info"] == {
+        "name": "dask",
+        "address": dask_executor.address,
+        "workers": 2,
+    }
+    json.dumps(snapshot)  # JSON-safe
+
+
+def test_a_local_job_has_no_executor_info():
+    with JobManager() as local:
+        job = local.submit("OPENQASM 2.0; qreg q[1]; creg c[1]; measure q -> c;", shots=10)
+        job.result(timeout=60)
+        local.shutdown()
+    assert job.snapshot()["executor"] == "local"
+    assert job.snapshot()["executor_info"] is None
 
 
 def test_backend_dask_selects_a_registered_dask_executor(kit, dask_executor):

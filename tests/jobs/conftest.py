@@ -96,7 +96,8 @@ class GatedPlan:
         self.entered = threading.Event()
 
     def __getattr__(self, name: str) -> Any:
-        if name.startswith("_"):  # no raw fast path: every batch goes through run_batch
+        # no raw fast path: every batch goes through run_batch
+        if name.startswith("_") or name in ("run_batch_raw", "format_counts"):
             raise AttributeError(name)
         return getattr(self._plan, name)
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import threading
 import time
 
 import pytest
@@ -153,9 +154,16 @@ async def test_cancel_answers_202_with_snapshot_and_queues_a_command(jp_fetch, s
     ("action", "fields", "reason"),
     [
         ("cancel", {"status": "completed"}, "already completed"),
-        ("pause", {"status": "paused"}, "already paused"),
-        ("resume", {"status": "running"}, "not paused"),
+        ("pause", {"status": "completed"}, "already completed"),
+        ("resume", {"status": "cancelled"}, "already cancelled"),
+        ("pause", {"status": "queued"}, "only a running job can be paused"),
+        ("resume", {"status": "pending"}, "only a paused job can be resumed"),
         ("pause", {"capabilities": {"cancel": True, "pause": False}}, "not supported"),
+        (
+            "resume",
+            {"status": "paused", "capabilities": {"cancel": True, "pause": False}},
+            "not supported",
+        ),
         ("cancel", {"capabilities": {"cancel": False, "pause": False}}, "does not support cancel"),
     ],
 )
@@ -169,6 +177,62 @@ async def test_actions_the_state_or_provider_forbids_are_409(
     assert code == 409
     assert reason in err["message"]
     assert store.pending_commands("k-test") == []
+
+
+@pytest.mark.parametrize(("action", "status"), [("pause", "paused"), ("resume", "running")])
+async def test_pausing_a_paused_or_resuming_a_running_job_is_202_and_changes_nothing(
+    jp_fetch, store, kernel, action, status
+):
+    # as JobManager.pause()/resume(): a no-op, not an error
+    snap = kernel.add(status=status)
+    response = await jp_fetch("api", "qmon", "jobs", snap["id"], action, method="POST", body=b"")
+    assert response.code == 202
+    assert body(response) == store.get_job(snap["id"])
+    assert body(response)["status"] == status
+    # queued all the same (the stored state may lag); the kernel's manager no-ops it
+    [command] = store.pending_commands("k-test")
+    assert (command["job_id"], command["action"]) == (snap["id"], action)
+
+
+def test_the_kernel_carries_out_a_no_op_pause_or_resume_as_done(store):
+    from qmon_jupyter.jobs import JobManager
+    from qmon_jupyter.store import StoreWriter
+
+    timeout = 20.0
+    started, release = threading.Event(), threading.Event()
+
+    def work(reporter, token):
+        started.set()
+        while not release.is_set():
+            token.check()
+            time.sleep(0.01)
+
+    def carried_out(command_id):
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            command = store.get_command(command_id)
+            if command["state"] != "pending" and command["state"] != "running":
+                return command
+            time.sleep(0.02)
+        raise AssertionError(f"command {command_id} still {command['state']}")
+
+    with JobManager(kernel_id="k-noop") as manager:
+        writer = StoreWriter(manager, store, command_interval=0.05)
+        try:
+            job = manager.submit_function(work)
+            assert started.wait(timeout)
+            resume = carried_out(store.add_command("k-noop", "resume", user="u", job_id=job.id))
+            assert (resume["state"], job.status.value) == ("done", "running")
+            job.pause()
+            pause = carried_out(store.add_command("k-noop", "pause", user="u", job_id=job.id))
+            assert (pause["state"], job.status.value) == ("done", "paused")
+            job.resume()
+            release.set()
+            assert job.wait(timeout)
+        finally:
+            release.set()
+            writer.close()
+            manager.shutdown(cancel_running=True)
 
 
 async def test_action_for_a_job_of_a_dead_kernel_is_409_with_reason(jp_fetch, store, make_kernel):

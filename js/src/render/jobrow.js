@@ -49,6 +49,23 @@ export function etaText(snapshot) {
   return snapshot.eta_s === null || snapshot.eta_s === undefined ? "…" : formatDuration(snapshot.eta_s);
 }
 
+/**
+ * Where the job runs: the executor's description when it has one
+ * (`executor_info`, e.g. "dask · 2 workers"), else the backend's name.
+ */
+export function executorText(snapshot) {
+  const info = snapshot.executor_info;
+  if (info && typeof info === "object") {
+    const name = String(info.name || snapshot.executor || snapshot.backend || "");
+    const workers = info.workers;
+    if (typeof workers === "number" && Number.isFinite(workers)) {
+      return `${name} · ${workers} worker${workers === 1 ? "" : "s"}`;
+    }
+    if (name) return name;
+  }
+  return snapshot.backend ? String(snapshot.backend) : "";
+}
+
 function errorText(snapshot) {
   const err = snapshot.error;
   if (!err) return "";
@@ -152,7 +169,8 @@ export function createJobRow(onAction, { className = "qmon-job", showMeta = true
     setText(badge, status);
     setText(name, snapshot.name || snapshot.id || "job");
     name.title = snapshot.id ? `job ${snapshot.id}` : "";
-    setText(meta, [snapshot.type, snapshot.backend, snapshot.id].filter(Boolean).join(" · "));
+    setText(meta, [snapshot.type, executorText(snapshot), snapshot.id].filter(Boolean).join(" · "));
+    meta.title = snapshot.executor_info?.address ? `executor at ${snapshot.executor_info.address}` : "";
     const fraction = typeof snapshot.progress === "number" ? Math.max(0, Math.min(1, snapshot.progress)) : 0;
     const percent = status === "completed" ? 100 : fraction * 100;
     const width = `${percent.toFixed(1)}%`;

@@ -1,0 +1,27 @@
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import { installDom, snapshot } from "./helpers.js";
+
+installDom();
+const { createJobRow, executorText } = await import("../src/render/jobrow.js");
+
+test("a job row shows its executor and worker count when the executor describes itself", () => {
+  installDom();
+  const row = createJobRow(() => {});
+  row.update(snapshot({ backend: "dask", executor: "dask", executor_info: { name: "dask", address: "tcp://127.0.0.1:8786", workers: 2 } }));
+  const meta = row.el.querySelector(".qmon-job-meta");
+  assert.match(meta.textContent, /dask · 2 workers/);
+  assert.equal(meta.title, "executor at tcp://127.0.0.1:8786");
+  row.update(snapshot({ backend: "dask", executor: "dask", executor_info: { name: "dask", address: "tcp://x:1", workers: 1 } }));
+  assert.match(meta.textContent, /dask · 1 worker\b/);
+});
+
+test("without executor_info the row shows the backend, as before", () => {
+  assert.equal(executorText(snapshot()), "local");
+  assert.equal(executorText(snapshot({ executor_info: null, backend: "emulator" })), "emulator");
+  assert.equal(executorText(snapshot({ executor_info: { name: "dask" } })), "dask");
+  installDom();
+  const row = createJobRow(() => {});
+  row.update(snapshot());
+  assert.equal(row.el.querySelector(".qmon-job-meta").textContent, "simulation · local · a1b2c3d4e5f6");
+});
