@@ -11,7 +11,14 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 from ._version import __version__
-from .errors import JobCancelled, JobFailed, QasmError, QmonError, ResourceError
+from .errors import (
+    JobCancelled,
+    JobFailed,
+    JobStateError,
+    QasmError,
+    QmonError,
+    ResourceError,
+)
 
 if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
     from .circuits import Circuit, parse_qasm
@@ -80,6 +87,7 @@ __all__ = [
     "JobCancelled",
     "JobFailed",
     "JobManager",
+    "JobStateError",
     "JobStatus",
     "JobType",
     "JobWidget",

@@ -9,6 +9,7 @@ from __future__ import annotations
 __all__ = [
     "JobCancelled",
     "JobFailed",
+    "JobStateError",
     "QasmError",
     "QmonError",
     "ResourceError",
@@ -86,3 +87,10 @@ class JobFailed(QmonError):  # noqa: N818 - the contract's name
         self.error_message = message
         self.traceback = traceback
         super().__init__(f"job {job_id} failed: {error_type}: {message}")
+
+
+class JobStateError(QmonError):
+    """An action the job's state or backend forbids (pause a finished job, ...).
+
+    The job's state is unchanged when this is raised (REST answers 409).
+    """

@@ -28,11 +28,13 @@ Semantics worth knowing:
 
 from __future__ import annotations
 
+from qmon_jupyter.errors import JobStateError
+
 from ._default import MonitoredSimulationExecutor, get_manager, progress, resume, submit
 from ._function import CancellationToken, ProgressReporter
 from ._loop import MonitoredLoop
 from .events import EventBus
-from .job import ExecutionJob, JobStateError, Result
+from .job import ExecutionJob, Result
 from .manager import JobManager
 from .notifications import DashboardNotification, NotificationCenter
 from .progress import MultiStageProgressTracker, ProgressTracker, SimulationProgressTracker

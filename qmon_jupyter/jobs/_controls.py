@@ -15,7 +15,8 @@ import time
 from collections import deque
 from typing import TYPE_CHECKING
 
-from .job import JobStateError
+from qmon_jupyter.errors import JobStateError
+
 from .states import ACTIVE, TERMINAL, TRANSITIONS, JobStatus
 
 if TYPE_CHECKING:

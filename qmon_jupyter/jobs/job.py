@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import heapq
+import sys
 import threading
 import time
 import uuid
@@ -11,7 +12,7 @@ from dataclasses import dataclass, field
 from operator import itemgetter
 from typing import TYPE_CHECKING, Any
 
-from qmon_jupyter.errors import JobCancelled, JobFailed, QmonError
+from qmon_jupyter.errors import JobCancelled, JobFailed
 
 from .snapshot import TOP_OUTCOMES, make_snapshot
 from .states import TERMINAL, JobStatus, JobType, can_transition
@@ -21,14 +22,7 @@ if TYPE_CHECKING:
     from .manager import JobManager
     from .progress import ProgressTracker
 
-__all__ = ["ExecutionJob", "JobStateError", "Result"]
-
-
-class JobStateError(QmonError):
-    """An action the job's state or backend forbids (pause a finished job, ...).
-
-    The job's state is unchanged when this is raised.
-    """
+__all__ = ["ExecutionJob", "Result"]
 
 
 @dataclass(frozen=True)
@@ -458,10 +452,23 @@ class ExecutionJob:
                 self.traceback = traceback
 
     def __repr__(self) -> str:
+        # What a terminal, a script or a front end without widgets shows.
         return (
-            f"<ExecutionJob {self.id} {self.name!r} {self.type.value} "
+            f"<ExecutionJob {self.name!r} id={self.id} {self.type.value} "
             f"{self._status.value} {self.progress:.0%}>"
         )
+
+    def _repr_mimebundle_(self, **kwargs: Any) -> dict | None:
+        """Display as a live job widget in a Jupyter kernel.
+
+        So a cell ending in ``qmon.submit(...)`` shows the job live. Outside a
+        kernel this returns None and IPython shows ``repr(job)`` instead.
+        """
+        if "ipykernel" not in sys.modules:
+            return None  # not a kernel: no need to import the widgets at all
+        from qmon_jupyter.widget import job_mimebundle
+
+        return job_mimebundle(self, **kwargs)
 
 
 _UNSET = object()

@@ -5,7 +5,7 @@ Kernels mirror their jobs into it with :class:`StoreWriter` (see
 the owning kernel carries out. See DESIGN.md, section Store.
 """
 
-from ._paths import current_kernel_id, default_path, pid_alive
+from ._paths import default_path, pid_alive
 from ._store import Store, StoreUnavailable, StoreWarning
 from ._writer import StoreWriter, attach_store, get_store
 
@@ -15,7 +15,6 @@ __all__ = [
     "StoreWarning",
     "StoreWriter",
     "attach_store",
-    "current_kernel_id",
     "default_path",
     "get_store",
     "pid_alive",

@@ -2,16 +2,11 @@
 
 from __future__ import annotations
 
-import contextlib
 import os
-import re
-import sys
 from datetime import datetime, timezone
 from pathlib import Path
 
 __all__ = ["current_kernel_id", "default_path", "iso_now", "pid_alive", "process_start_time"]
-
-_KERNEL_FILE = re.compile(r"kernel-(?P<id>[A-Za-z0-9_.-]+)\.json$")
 
 
 def default_path() -> Path:
@@ -27,22 +22,13 @@ def default_path() -> Path:
 def current_kernel_id() -> str:
     """Return the id of the Jupyter kernel this code runs in, else ``pid-<pid>``.
 
-    Inside a kernel the id is read from the connection file name
-    (``kernel-<id>.json``), which is how the server names the kernel too.
+    The one implementation is :func:`qmon_jupyter.jobs._identity.detect_kernel_id`
+    (the manager stamps it on every job); it is imported on first use so that
+    importing the store stays free of the job layer.
     """
-    # Only look when ipykernel is already loaded: importing it here would
-    # cost a second outside a kernel and could not find a connection file.
-    if "ipykernel" in sys.modules:
-        with contextlib.suppress(Exception):
-            from ipykernel.kernelapp import IPKernelApp
+    from qmon_jupyter.jobs._identity import detect_kernel_id
 
-            if IPKernelApp.initialized():
-                from ipykernel import get_connection_file
-
-                match = _KERNEL_FILE.search(Path(get_connection_file()).name)
-                if match:
-                    return match.group("id")
-    return f"pid-{os.getpid()}"
+    return detect_kernel_id()
 
 
 def iso_now() -> str:

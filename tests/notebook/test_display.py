@@ -1,0 +1,56 @@
+"""In a real kernel, a cell ending in ``qmon.submit(...)`` displays the live job widget."""
+
+from __future__ import annotations
+
+import os
+
+import nbformat
+import pytest
+from nbclient import NotebookClient
+
+WIDGET = "application/vnd.jupyter.widget-view+json"
+
+pytestmark = pytest.mark.slow
+
+SUBMIT = '''import qmon_jupyter as qmon
+bell = """OPENQASM 2.0;
+include "qelib1.inc";
+qreg q[2];
+creg c[2];
+h q[0];
+cx q[0], q[1];
+measure q -> c;
+"""
+qmon.submit(bell, shots=1000, seed=1, name="bell in a kernel")'''
+
+
+@pytest.fixture(scope="module")
+def outputs(tmp_path_factory):
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [
+        nbformat.v4.new_code_cell(SUBMIT),
+        nbformat.v4.new_code_cell("job = qmon.get_manager().jobs()[-1]\nprint(repr(job))"),
+    ]
+    client = NotebookClient(
+        nb,
+        timeout=60,
+        kernel_name="python3",
+        resources={"metadata": {"path": str(tmp_path_factory.mktemp("run"))}},
+    )
+    env = {**os.environ, "QMON_DB": str(tmp_path_factory.mktemp("nb") / "qmon.sqlite")}
+    client.execute(env=env)
+    return [cell.outputs for cell in nb.cells]
+
+
+def test_a_cell_ending_in_submit_displays_a_widget_view(outputs):
+    results = [out for out in outputs[0] if out.output_type == "execute_result"]
+    assert len(results) == 1, outputs[0]
+    data = results[0].data
+    assert WIDGET in data
+    assert data[WIDGET]["model_id"]
+    assert "JobWidget" in data["text/plain"]
+
+
+def test_the_job_repr_in_a_kernel_stays_informative(outputs):
+    text = "".join(out.text for out in outputs[1] if out.output_type == "stream")
+    assert "<ExecutionJob 'bell in a kernel' id=" in text
