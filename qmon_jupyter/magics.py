@@ -44,8 +44,8 @@ def _job_options(func: Callable) -> Callable:
             argument(
                 "--backend",
                 type=str,
-                default="local",
-                help="Where to run: local (threads, the default) or dask.",
+                default=None,
+                help="Where to run: local (threads) or dask (default: the manager's default).",
             ),
             argument(
                 "--batch-size",
@@ -182,8 +182,6 @@ class QmonMagics(Magics):
             # Refused before it started (memory, backend, shots): say why.
             raise _UsageProblem(f"The job was not started: {exc}") from exc
         if args.out:
-            if not args.out.isidentifier():
-                raise _UsageProblem(f"--out needs a Python variable name, got {args.out!r}.")
             self.shell.user_ns[args.out] = job
         widget = JobWidget(job, manager=manager)
         if args.wait:
@@ -217,12 +215,12 @@ def _check_options(args: Any) -> int:
         raise _UsageProblem(f"--shots must be a positive whole number, got {args.shots}.")
     if args.batch_size is not None and args.batch_size < 1:
         raise _UsageProblem(f"--batch-size must be a positive whole number, got {args.batch_size}.")
-    try:
-        from qmon_jupyter.engine import validate_shots
+    if args.out is not None and not args.out.isidentifier():
+        raise _UsageProblem(f"--out needs a Python variable name, got {args.out!r}.")
+    from qmon_jupyter.engine import validate_shots
 
+    try:
         return validate_shots(args.shots)
-    except ImportError:
-        return args.shots
     except (ValueError, QmonError) as exc:
         raise _UsageProblem(str(exc)) from exc
 

@@ -84,6 +84,10 @@ def test_wait_returns_after_the_job_ended(ip):
     assert result.result.execution_job.status.is_terminal
 
 
+def test_an_out_name_that_is_not_a_variable_starts_nothing(ip):
+    assert_usage_error(ip, f"%%qmon --out 1x\n{BELL}", "--out needs a Python variable name")
+
+
 def test_an_empty_cell_explains_and_starts_nothing(ip):
     assert_usage_error(ip, "%%qmon --shots 10\n\n   \n", "The cell is empty", "--shots")
 
