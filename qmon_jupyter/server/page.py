@@ -119,11 +119,13 @@ class StaticHandler(JupyterHandler, web.StaticFileHandler):
         raise web.HTTPError(403)
 
     @web.authenticated
+    @authorized
     def head(self, path: str) -> Any:
         """Headers of a static file."""
         return web.StaticFileHandler.get(self, path, include_body=False)
 
     @web.authenticated
+    @authorized
     def get(self, path: str, include_body: bool = True) -> Any:
         """Serve a static file."""
         return web.StaticFileHandler.get(self, path, include_body)

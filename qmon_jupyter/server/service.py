@@ -61,6 +61,9 @@ class QmonService:
         self._checking = False
         self._next_prune = 0.0
         self.kernels_died = 0
+        #: kernel id -> when (monotonic) the liveness check first saw it with unfinished
+        #: jobs but no heartbeat row yet; only the liveness check's thread touches it
+        self._no_beat_since: dict[str, float] = {}
         self.host = socket.gethostname()
 
     # -- the store ------------------------------------------------------------------
@@ -115,9 +118,14 @@ class QmonService:
     # -- kernel liveness -------------------------------------------------------------------
 
     def kernel_state(self, heartbeat: dict[str, Any] | None, now: float | None = None) -> str:
-        """``alive``, ``unresponsive`` (heartbeat late, process there) or ``dead``."""
+        """``alive``, ``unresponsive`` (heartbeat late, process there), ``dead`` or ``unknown``.
+
+        ``unknown``: no heartbeat yet (a kernel's first jobs may be stored just
+        before its first heartbeat); :meth:`dead_kernels` waits ``kernel_timeout``
+        before it takes such a kernel for dead.
+        """
         if heartbeat is None:
-            return "dead"
+            return "unknown"
         if heartbeat["state"] in ("stopped", "dead"):
             return heartbeat["state"]
         age = (now or time.time()) - float(heartbeat["last_seen"])
@@ -136,14 +144,26 @@ class QmonService:
         store = self.store()
         active = store.kernels_with_active_jobs()
         if not active:
+            self._no_beat_since.clear()
             return []
         beats = {k["kernel_id"]: k for k in store.kernels()}
         now = time.time()
+        mono = time.monotonic()
+        # forget kernels that got a heartbeat or have no unfinished jobs any more
+        for kernel_id in list(self._no_beat_since):
+            if kernel_id in beats or kernel_id not in active:
+                del self._no_beat_since[kernel_id]
         out = []
         for kernel_id in active:
             beat = beats.get(kernel_id)
             state = self.kernel_state(beat, now)
-            if state == "stopped":
+            if state == "unknown":
+                # no heartbeat yet: dead only once none came for kernel_timeout since
+                # this check first saw its jobs (which is after they were stored)
+                since = self._no_beat_since.setdefault(kernel_id, mono)
+                if mono - since > self.config.kernel_timeout:
+                    out.append((kernel_id, "kernel died"))
+            elif state == "stopped":
                 out.append((kernel_id, "kernel stopped"))
             elif state == "dead":
                 out.append((kernel_id, "kernel died"))

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import csv
 import io
+import os
 import threading
 import time
 from typing import TYPE_CHECKING, Any
@@ -108,32 +109,34 @@ class StoreSource:
         """Return the newest notifications over every kernel, oldest first."""
         return self.store.list_notifications(include_dismissed=include_dismissed, limit=limit)
 
-    def resources(self) -> dict:
+    def resources(self, *, kernels: list[dict] | None = None) -> dict:
         """``{"latest", "history", "kernels": {id: sample}, "server": sample}``.
 
         ``latest`` and ``history`` are those of the most recently seen live
         kernel that reports them (else of the server process).
         """
         server = _server_resources()
-        kernels: dict[str, Any] = {}
+        beats = self.store.kernels() if kernels is None else kernels
+        out: dict[str, Any] = {}
         latest, history = server, [server] if server else []
         chosen = False
-        for beat in self.store.kernels():  # most recent heartbeat first
+        for beat in beats:  # most recent heartbeat first
             res = beat.get("resources") or {}
             if self.service.kernel_state(beat) != "alive":
                 continue
-            kernels[beat["kernel_id"]] = res.get("latest")
+            out[beat["kernel_id"]] = res.get("latest")
             if not chosen and res.get("latest"):
                 latest, history, chosen = res["latest"], res.get("history") or [], True
-        return {"latest": latest, "history": history, "kernels": kernels, "server": server}
+        return {"latest": latest, "history": history, "kernels": out, "server": server}
 
-    def status(self) -> dict:
+    def status(self, *, kernels: list[dict] | None = None, hardware: dict | None = None) -> dict:
         """Kernels (alive, last heartbeat, executors' clusters), providers, store, version."""
         store = self.store
         now = time.time()
         active = store.kernels_with_active_jobs()
+        beats = store.kernels() if kernels is None else kernels
         kernels = []
-        for beat in store.kernels():
+        for beat in beats:
             state = self.service.kernel_state(beat, now)
             kernels.append(
                 {
@@ -152,7 +155,7 @@ class StoreSource:
             )
         return {
             "kernels": kernels,
-            "providers": self.hardware(limit=200)["providers"],
+            "providers": (hardware or self.hardware(limit=200))["providers"],
             "store": store.info(),
             "version": __version__,
         }
@@ -229,15 +232,18 @@ class StoreSource:
         done, n_done = store.list_jobs(
             status=list(_TERMINAL), limit=max(0, limit - len(active)), order="finished"
         )
+        # each read once per request: status() and resources() share them
+        hardware = self.hardware(limit=200)
+        kernels = store.kernels()
         return {
             "schema": SCHEMA_VERSION,
             "generated_at": iso_now(),
             "jobs": active + done,
             "total_jobs": n_active + n_done,
             "total": n_active + n_done,
-            "hardware": self.hardware(limit=50),
-            "status": self.status(),
-            "resources": self.resources(),
+            "hardware": {**hardware, "jobs": hardware["jobs"][:50]},
+            "status": self.status(kernels=kernels, hardware=hardware),
+            "resources": self.resources(kernels=kernels),
             "stats": self.statistics(),
             "notifications": self.notifications(),
         }
@@ -272,11 +278,31 @@ def _iso(t: float) -> str:
     return iso_utc(t) or ""
 
 
+# guards _proc: one psutil.Process for the server, so that cpu_percent(None)
+# measures since the previous sample (a new Process would always say 0.0)
+_proc_lock = threading.Lock()
+_proc: Any = None
+
+
+def _server_process() -> Any:
+    """Return the server's one ``psutil.Process`` (created and primed on first use)."""
+    global _proc  # noqa: PLW0603 - one Process per server process, on purpose
+    import psutil
+
+    with _proc_lock:
+        if _proc is None or _proc.pid != os.getpid():
+            proc = psutil.Process()
+            proc.cpu_percent(None)  # prime: the first reading is meaningless
+            psutil.cpu_percent(None)
+            _proc = proc
+        return _proc
+
+
 def _server_resources() -> dict[str, Any] | None:
     try:
         import psutil
 
-        proc = psutil.Process()
+        proc = _server_process()
         mem = psutil.virtual_memory()
         return {
             "time": iso_now(),

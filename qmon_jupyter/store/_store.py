@@ -199,9 +199,10 @@ class Store(StoreQueries):
         checkpoints are no longer needed.
         """
         job_rows = [_job_row(kernel_id, snap) for snap in jobs]
+        events_list = list(events)
         event_rows = [
             (t, kernel_id, job_id, kind, user, action, None if data is None else _dumps(data))
-            for (t, job_id, kind, user, action, data) in events
+            for (t, job_id, kind, user, action, data) in events_list
         ]
         note_rows = [
             (
@@ -229,7 +230,15 @@ class Store(StoreQueries):
         ]
         with self._tx() as c:
             if job_rows:
+                final = _final_statuses(c, {row[0] for row in job_rows})
                 c.executemany(_UPSERT_JOB, job_rows)
+                # a finished job ends once: late events that contradict its final
+                # status (e.g. "completed" after the server failed it) are not streamed
+                event_rows = [
+                    row
+                    for row, ev in zip(event_rows, events_list, strict=True)
+                    if not _contradicts(final, ev)
+                ]
             if note_rows:
                 c.executemany(
                     "INSERT INTO notifications (id, kernel_id, job_id, level, created_at,"
@@ -265,8 +274,35 @@ class Store(StoreQueries):
         state: str = "alive",
         resources: dict[str, Any] | None = None,
     ) -> None:
-        """Say that ``kernel_id`` is alive (or ``state="stopped"`` when it closes cleanly)."""
+        """Say that ``kernel_id`` is alive (or ``state="stopped"`` when it closes cleanly).
+
+        A kernel the server declared ``dead`` that still beats was wrongly taken
+        for dead: it becomes alive again with an audit event (``kernel.revived``),
+        but the jobs failed meanwhile stay failed (a job's end is final).
+        """
         with self._tx() as c:
+            row = c.execute(
+                "SELECT state FROM heartbeats WHERE kernel_id=?", (kernel_id,)
+            ).fetchone()
+            if row is not None and row[0] == "dead" and state != "dead":
+                c.execute(
+                    "INSERT INTO events (time, kernel_id, job_id, kind, user, action, data)"
+                    " VALUES (?,?,?,?,?,?,?)",
+                    (
+                        iso_now(),
+                        kernel_id,
+                        None,
+                        "kernel.revived",
+                        None,
+                        "revive",
+                        _dumps({"data": {"previous": "dead", "state": state, "pid": pid}}),
+                    ),
+                )
+                log.warning(
+                    "qmon: kernel %s was marked dead but sent a heartbeat; alive again"
+                    " (its jobs failed meanwhile stay failed)",
+                    kernel_id,
+                )
             c.execute(
                 "INSERT INTO heartbeats (kernel_id, pid, host, proc_start, started_at, last_seen,"
                 " state, resources) VALUES (?,?,?,?,?,?,?,?) ON CONFLICT(kernel_id) DO UPDATE SET"
@@ -370,10 +406,38 @@ _UPSERT_JOB = (
     " updated_at=excluded.updated_at, finished_at=excluded.finished_at,"
     " elapsed_s=excluded.elapsed_s, done=excluded.done, rate=excluded.rate,"
     " snapshot=excluded.snapshot"
-    # a job ends once: a late non-terminal snapshot never reopens a finished job
+    # a job ends once: once terminal its status is final; only a snapshot with that
+    # same status may refresh it (no reopening, no second, different ending)
     " WHERE jobs.status NOT IN ('completed','failed','cancelled')"
-    " OR excluded.status IN ('completed','failed','cancelled')"
+    " OR excluded.status = jobs.status"
 )
+
+
+def _final_statuses(c: sqlite3.Connection, job_ids: set[str]) -> dict[str, str]:
+    """Return the stored terminal status of those of ``job_ids`` that have one."""
+    out: dict[str, str] = {}
+    ids = sorted(job_ids)
+    for start in range(0, len(ids), 500):
+        chunk = ids[start : start + 500]
+        marks = ",".join("?" * len(chunk))
+        out.update(
+            c.execute(
+                f"SELECT id, status FROM jobs WHERE id IN ({marks})"  # noqa: S608
+                f" AND status IN {_TERMINAL_SQL}",
+                chunk,
+            )
+        )
+    return out
+
+
+def _contradicts(final: dict[str, str], event: tuple[Any, ...]) -> bool:
+    """Whether a job event's snapshot disagrees with its job's final stored status."""
+    job_id, data = event[1], event[5]
+    status = final.get(str(job_id)) if job_id is not None else None
+    if status is None or not isinstance(data, dict):
+        return False
+    snap = data.get("snapshot")
+    return isinstance(snap, dict) and snap.get("status") != status
 
 
 def _job_row(kernel_id: str, snap: dict[str, Any]) -> tuple[Any, ...]:

@@ -118,6 +118,8 @@ class StoreWriter:
         self._dismissed: set[str] = set()
         self._checkpoints: dict[str, tuple[str | None, dict[str, Any]]] = {}
         self._done: set[str] = set()
+        #: a heartbeat row was written (jobs are written only after it)
+        self._beaten = False
         self._unsubscribe = manager.events.subscribe(self._on_event)
         self._thread = threading.Thread(target=self._run, name="qmon-store-writer", daemon=True)
         _live_writers.add(self)
@@ -174,9 +176,9 @@ class StoreWriter:
             waiters = self._drain()
             now = time.monotonic()
             if now >= retry_at:
-                ok = self._guard(self._write_pending)
-                if ok and now >= next_beat:
-                    ok = self._guard(self._heartbeat)
+                beat = now >= next_beat
+                ok = self._guard(lambda b=beat: self._beat_and_write(beat=b))
+                if beat:
                     next_beat = now + self.heartbeat_interval
                 if ok and now >= next_poll and not stopping:
                     ok = self._guard(self._poll_commands)
@@ -190,6 +192,14 @@ class StoreWriter:
             if stopping:
                 self._guard(lambda: self._heartbeat(state="stopped"))
                 return
+
+    def _beat_and_write(self, *, beat: bool) -> None:
+        # heartbeat first: the server must never see this kernel's jobs without
+        # its heartbeat row (it would take the kernel for dead)
+        if beat or not self._beaten:
+            self._heartbeat()
+            self._beaten = True
+        self._write_pending()
 
     def _require_store(self) -> Store:
         if self.store is None:
@@ -224,6 +234,7 @@ class StoreWriter:
             return
         with contextlib.suppress(Exception):
             store.recover(str(exc))  # moved aside and recreated; the next write re-syncs
+            self._beaten = False  # the new file has no heartbeat row yet
             self._sync_existing()
 
     def _notify_degraded(self, reason: str) -> None:

@@ -152,3 +152,28 @@ async def test_authorizer_denying_write_still_allows_gets(read_only_server, jp_f
     params = dict([query.split("=")]) if query else None
     response = await jp_fetch(*parts.split("/"), params=params)
     assert response.code == 200
+
+
+def _no_read_authorizer():
+    from jupyter_server.auth.authorizer import Authorizer
+
+    class NoQmon(Authorizer):
+        def is_authorized(self, handler, user, action, resource):
+            return resource != "qmon"
+
+    return NoQmon
+
+
+@pytest.fixture
+def no_read_server(jp_server_config):
+    jp_server_config.ServerApp.authorizer_class = _no_read_authorizer()
+    return jp_server_config
+
+
+@pytest.mark.parametrize("path", ["qmon/static/page.js", "api/qmon/jobs", "qmon/"])
+async def test_authorizer_denying_read_gets_403_on_gets(no_read_server, jp_fetch, path, store):
+    from tornado.httpclient import HTTPClientError
+
+    with pytest.raises(HTTPClientError) as info:
+        await jp_fetch(*path.split("/"))
+    assert info.value.code == 403
