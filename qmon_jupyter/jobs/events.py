@@ -2,10 +2,23 @@
 
 One dispatcher thread delivers events to subscribers; publishers (job
 threads) only append to per-subscriber queues under a short lock, so a slow
-or failing subscriber never slows or breaks a job. Each subscriber's queue is
-bounded: progress events of a job still waiting in the queue are coalesced
-(only the newest is delivered) and, when the queue is full, the oldest events
-are dropped and counted.
+or failing subscriber never slows or breaks a job.
+
+Each subscriber's queue has a bound (``max_queue``), and only progress is
+ever lost to it:
+
+* ``job.progress`` events are coalesced: of a job's progress events still
+  waiting in a queue only the newest is delivered; and when the queue is over
+  its bound, the oldest waiting progress events are dropped (and counted in
+  ``stats()["dropped"]``). Progress is a sample: a later snapshot supersedes it.
+* Every other event (``job.created``, ``job.status``, ``job.checkpoint``,
+  ``job.removed``, ``notification.*``, ``system.*``) carries a state change and
+  is always delivered, in order, exactly once: when a queue holds nothing but
+  such events it grows past its bound rather than lose one (their number is
+  bounded by the state changes themselves, not by a job's speed).
+
+One dispatcher thread delivers to every subscriber, so a callback that blocks
+delays the others (never a job): callbacks must return quickly.
 
 Event shape (the contract)::
 
@@ -54,7 +67,17 @@ _BATCH = 256
 class _Subscriber:
     """One callback and its queue (guarded by the bus's lock)."""
 
-    __slots__ = ("callback", "dropped", "errors", "kinds", "maxlen", "pending_progress", "queue")
+    __slots__ = (
+        "callback",
+        "dropped",
+        "errors",
+        "kinds",
+        "live",
+        "maxlen",
+        "pending_progress",
+        "progress",
+        "queue",
+    )
 
     def __init__(
         self, callback: Callable[[dict], Any], kinds: frozenset[str] | None, maxlen: int
@@ -62,9 +85,13 @@ class _Subscriber:
         self.callback = callback
         self.kinds = kinds
         self.maxlen = maxlen
-        # Each entry is a one-item list, so a coalesced progress event can be
-        # blanked in place (slot[0] = None) without searching the deque.
+        # Each entry is a one-item list, so a coalesced or dropped progress
+        # event can be blanked in place (slot[0] = None) without searching the
+        # deque; a taken slot is blanked too. ``live`` counts unblanked slots.
         self.queue: deque[list] = deque()
+        self.live = 0
+        # The progress slots of ``queue``, oldest first: the ones to drop.
+        self.progress: deque[list] = deque()
         self.pending_progress: dict[str, list] = {}
         self.dropped = 0
         self.errors = 0
@@ -73,17 +100,22 @@ class _Subscriber:
         if self.kinds is not None and not _matches(event["kind"], self.kinds):
             return
         slot = [event]
-        if event["kind"] == _PROGRESS and event["job_id"] is not None:
-            older = self.pending_progress.get(event["job_id"])
-            if older is not None:
-                older[0] = None  # superseded: deliver only the newest
-            self.pending_progress[event["job_id"]] = slot
+        if event["kind"] == _PROGRESS:
+            job_id = event["job_id"]
+            if job_id is not None:
+                older = self.pending_progress.get(job_id)
+                if older is not None:
+                    older[0] = None  # superseded: deliver only the newest
+                    self.live -= 1
+                self.pending_progress[job_id] = slot
+            self.progress.append(slot)
         self.queue.append(slot)
-        while len(self.queue) > self.maxlen:
-            lost = self.queue.popleft()
-            if lost[0] is not None:
-                self.dropped += 1
-                self._forget(lost)
+        self.live += 1
+        while self.live > self.maxlen and self._drop_oldest_progress():
+            pass
+        bound = 2 * max(self.live, self.maxlen)
+        if len(self.queue) > bound or len(self.progress) > bound:
+            self._compact()
 
     def take(self, limit: int) -> list[dict]:
         out: list[dict] = []
@@ -92,17 +124,35 @@ class _Subscriber:
             event = slot[0]
             if event is None:
                 continue
-            self._forget(slot)
+            self._forget(event, slot)
+            slot[0] = None
+            self.live -= 1
             out.append(event)
+        if not self.queue:
+            self.progress.clear()
         return out
 
-    def _forget(self, slot: list) -> None:
-        event = slot[0]
-        if (
-            event is not None
-            and event["kind"] == _PROGRESS
-            and self.pending_progress.get(event["job_id"]) is slot
-        ):
+    def _drop_oldest_progress(self) -> bool:
+        """Drop the oldest waiting progress event; False if none waits."""
+        while self.progress:
+            slot = self.progress.popleft()
+            event = slot[0]
+            if event is not None:
+                self._forget(event, slot)
+                slot[0] = None
+                self.live -= 1
+                self.dropped += 1
+                return True
+        return False
+
+    def _compact(self) -> None:
+        # Blanked slots are skipped when taken; shed them so a queue full of
+        # superseded progress stays proportional to what it still holds.
+        self.queue = deque(s for s in self.queue if s[0] is not None)
+        self.progress = deque(s for s in self.progress if s[0] is not None)
+
+    def _forget(self, event: dict, slot: list) -> None:
+        if event["kind"] == _PROGRESS and self.pending_progress.get(event["job_id"]) is slot:
             del self.pending_progress[event["job_id"]]
 
 
@@ -204,7 +254,7 @@ class EventBus:
         """Per subscriber: queued events, dropped events, callback errors."""
         with self._lock:
             return [
-                {"queued": len(s.queue), "dropped": s.dropped, "errors": s.errors}
+                {"queued": s.live, "dropped": s.dropped, "errors": s.errors}
                 for s in self._subscribers
             ]
 
@@ -212,7 +262,7 @@ class EventBus:
         """Wait until every queued event was delivered; False on timeout."""
         deadline = None if timeout is None else time.monotonic() + timeout
         with self._lock:
-            while self._delivering or any(s.queue for s in self._subscribers):
+            while self._delivering or any(s.live for s in self._subscribers):
                 if self._thread is None or not self._thread.is_alive():
                     return False
                 remaining = None if deadline is None else deadline - time.monotonic()

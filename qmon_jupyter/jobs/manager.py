@@ -617,14 +617,21 @@ class JobManager(JobControls):
 
     def _transition_locked(self, job: ExecutionJob, new: JobStatus) -> bool:
         """Change a job's status: the one place it happens (table: ``states.TRANSITIONS``)."""
-        if not job._move(new, self.events):
+        try:
+            moved = job._move(new, self.events)
+        finally:
+            # Reached the end (even if publishing it raised): done once, whatever raises.
+            if job._status in TERMINAL and not job._ended:
+                self._active.pop(job.id, None)
+                try:
+                    self._notify_end_locked(job)
+                except Exception:  # a notification never keeps a job from ending
+                    logger.exception("notifying the end of job %s failed", job.id)
+                finally:
+                    job._mark_ended()  # last: a waiter sees the whole outcome
+        if not moved:
             logger.debug("refused transition of job %s from %s to %s", job.id, job._status, new)
-            return False
-        if new in TERMINAL:
-            self._active.pop(job.id, None)
-            self._notify_end_locked(job)
-            job._mark_ended()  # last: a waiter sees the whole outcome
-        return True
+        return moved
 
     def _end_locked(
         self,
@@ -693,26 +700,62 @@ class JobManager(JobControls):
             error = exc
             tb = "".join(traceback.format_exception(exc))
         if job._cancel_requested:
-            self._checkpoint(job)  # outside the lock: formatting counts takes time
-        with self._lock:
-            # Decided under the lock, so a cancel() that returned True always
-            # ends the job cancelled: a cancel requested before the job ends wins.
-            if job._cancel_requested:
-                status = _S.CANCELLED
-            elif error is not None:
-                status = _S.FAILED
-            else:
-                status = _S.COMPLETED
-            self._end_locked(job, status, result=result, error=error, tb=tb)
-            self._running -= 1
-            self._dispatch_locked()
-            last = self._shutdown and not self._running and not self._queue
-        if last:
-            # shutdown(wait=False) left the executors to the last job to end
-            self._close_owned_executors()
-        # Drop the plan, circuit and cached state: finished jobs stay small.
-        job._work = None
-        job._run = None
+            try:
+                self._checkpoint(job)  # outside the lock: formatting counts takes time
+            except Exception:  # a lost checkpoint never keeps a job from ending
+                logger.exception("checkpointing job %s failed", job.id)
+        last = False
+        try:
+            with self._lock:
+                try:
+                    # Decided under the lock, so a cancel() that returned True always
+                    # ends the job cancelled: a cancel requested before the job ends wins.
+                    if job._cancel_requested:
+                        status = _S.CANCELLED
+                    elif error is not None:
+                        status = _S.FAILED
+                    else:
+                        status = _S.COMPLETED
+                    self._end_locked(job, status, result=result, error=error, tb=tb)
+                except Exception as exc:
+                    logger.exception("ending job %s failed", job.id)
+                    self._fail_locked(job, exc)
+                finally:
+                    self._running -= 1
+                    self._dispatch_locked()
+                    last = self._shutdown and not self._running and not self._queue
+            if last:
+                # shutdown(wait=False) left the executors to the last job to end
+                self._close_owned_executors()
+        finally:
+            # Drop the plan, circuit and cached state: finished jobs stay small.
+            job._work = None
+            job._run = None
+
+    def _fail_locked(self, job: ExecutionJob, exc: BaseException) -> None:
+        """End ``job`` failed with ``exc`` after ending it raised ``exc``, exactly once."""
+        if job._status in TERMINAL:
+            return  # it did end; only what followed (already logged) raised
+        tb = "".join(traceback.format_exception(exc))
+        try:
+            self._end_locked(job, _S.FAILED, error=exc, tb=tb)
+        except Exception:
+            logger.exception("failing job %s failed", job.id)
+        if job._status in TERMINAL:
+            return
+        # Last resort (publishing keeps raising): end it without an event.
+        with job._lock:
+            now = time.time()
+            job._status = _S.FAILED
+            job._updated = job._finished = now
+            job._finished_mono = time.monotonic()
+            if job._started_mono is None:
+                job._started_mono = job._finished_mono
+            job._queue_position = None
+        info = {"type": type(exc).__name__, "message": str(exc)}
+        job._set_outcome(error=info, exception=exc, traceback=tb)
+        self._active.pop(job.id, None)
+        job._mark_ended()
 
     def _finish_inline(self, job: ExecutionJob, error: BaseException | None = None) -> None:
         """End a ``progress()`` loop's job."""
@@ -730,7 +773,11 @@ class JobManager(JobControls):
                 status = _S.FAILED
             else:
                 status = _S.COMPLETED
-            self._end_locked(job, status, error=error, tb=tb)
+            try:
+                self._end_locked(job, status, error=error, tb=tb)
+            except Exception as exc:
+                logger.exception("ending job %s failed", job.id)
+                self._fail_locked(job, exc)
 
     def _checkpoint(self, job: ExecutionJob) -> None:
         run = getattr(job, "_run", None)

@@ -53,19 +53,64 @@ def test_progress_events_waiting_in_a_queue_are_coalesced():
     bus.close()
 
 
-def test_a_full_queue_drops_the_oldest_and_counts_them():
+def test_a_full_queue_drops_only_the_oldest_progress_and_counts_it():
+    bus = EventBus()
+    release = threading.Event()
+    got = []
+    bus.subscribe(lambda e: (release.wait(TIMEOUT), got.append(e)), max_queue=10)
+    bus.publish("job.status", job_id="first")  # taken by the dispatcher, blocks it
+    assert wait_until(lambda: bus.stats()[0]["queued"] == 0)
+    for i in range(30):
+        bus.publish("job.progress", job_id=f"p{i}")
+        if i % 6 == 0:
+            bus.publish("job.status", job_id=f"s{i}")
+    # 5 state changes always stay; progress fills the rest of the bound.
+    assert bus.stats()[0] == {"queued": 10, "dropped": 25, "errors": 0}
+    release.set()
+    assert bus.flush(TIMEOUT)
+    assert [(e["kind"], e["job_id"]) for e in got] == [
+        ("job.status", "first"),
+        ("job.status", "s0"),
+        ("job.status", "s6"),
+        ("job.status", "s12"),
+        ("job.status", "s18"),
+        ("job.status", "s24"),
+        *[("job.progress", f"p{i}") for i in range(25, 30)],
+    ]
+    bus.close()
+
+
+def test_a_queue_of_state_changes_grows_past_its_bound_rather_than_lose_one():
     bus = EventBus()
     release = threading.Event()
     got = []
     bus.subscribe(lambda e: (release.wait(TIMEOUT), got.append(e["seq"])), max_queue=10)
     bus.publish("job.status")
     assert wait_until(lambda: bus.stats()[0]["queued"] == 0)
-    for _ in range(30):
-        bus.publish("job.status")
-    assert bus.stats()[0]["dropped"] == 20
+    kinds = ["job.created", "job.status", "job.checkpoint", "job.removed", "notification.created"]
+    for i in range(30):
+        bus.publish(kinds[i % len(kinds)])
+    assert bus.stats()[0] == {"queued": 30, "dropped": 0, "errors": 0}
     release.set()
     assert bus.flush(TIMEOUT)
-    assert got == [1, *range(22, 32)]
+    assert got == list(range(1, 32))
+    bus.close()
+
+
+def test_superseded_progress_does_not_pile_up_in_a_blocked_queue():
+    bus = EventBus()
+    release = threading.Event()
+    bus.subscribe(lambda e: release.wait(TIMEOUT), max_queue=10)
+    bus.publish("job.status")
+    assert wait_until(lambda: bus.stats()[0]["queued"] == 0)
+    for i in range(10_000):
+        bus.publish("job.progress", job_id="a", data={"i": i})
+    sub = bus._subscribers[0]
+    assert sub.live == 1
+    assert len(sub.queue) <= 20
+    assert len(sub.progress) <= 20
+    release.set()
+    assert bus.flush(TIMEOUT)
     bus.close()
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import os
 import subprocess
 import sys
@@ -62,10 +63,10 @@ def test_ipython_outside_a_kernel_displays_the_text_repr(shell, finished_job):
 
 
 def test_a_shell_without_a_kernel_gets_the_text_repr_even_with_ipykernel_loaded(
-    shell, finished_job, monkeypatch
+    shell, finished_job
 ):
     # Past the cheap "is ipykernel imported?" check, the widget side decides.
-    monkeypatch.setitem(sys.modules, "ipykernel", sys.modules.get("ipykernel", object()))
+    importlib.import_module("ipykernel.ipkernel")
     assert finished_job._repr_mimebundle_() is None
     data, _ = shell.display_formatter.format(finished_job)
     assert data == {"text/plain": repr(finished_job)}
