@@ -11,6 +11,7 @@ from __future__ import annotations
 import heapq
 from typing import Any
 
+from qmon_jupyter.jobs.snapshot import SNAPSHOT_KEYS
 from qmon_jupyter.jobs.states import ACTIVE as _STATES_ACTIVE
 
 __all__ = ["ACTIVE", "compact_snapshot", "select_window"]
@@ -18,30 +19,9 @@ __all__ = ["ACTIVE", "compact_snapshot", "select_window"]
 ACTIVE = frozenset(str(status) for status in _STATES_ACTIVE)
 _ACTIVE_ORDER = {"running": 0, "paused": 1, "queued": 2, "pending": 3}
 
-_KEEP = (
-    "id",
-    "name",
-    "type",
-    "status",
-    "progress",
-    "done",
-    "total",
-    "unit",
-    "stage",
-    "message",
-    "rate",
-    "eta_s",
-    "queue_position",
-    "backend",
-    "executor",
-    "executor_info",
-    "created_at",
-    "finished_at",
-    "elapsed_s",
-    "error",
-    "capabilities",
-    "updated_at",
-)
+# What a row draws: the snapshot's keys less those only the store and REST need.
+_DROP = frozenset({"schema", "owner", "kernel_id", "started_at", "result_summary", "seed"})
+_KEEP = (*(key for key in SNAPSHOT_KEYS if key not in _DROP), "executor_info")
 _ROUND = {"progress": 4, "rate": 1, "eta_s": 1, "elapsed_s": 2, "done": 3}
 _MAX_TEXT = {"name": 160, "message": 240, "stage": 80}
 _MAX_ERROR = 600

@@ -77,3 +77,16 @@ def test_a_compact_row_drops_nulls_and_cuts_long_texts():
     assert len(row["name"]) == 160
     assert row["error"] == {"type": "ValueError", "message": "x" * 599 + "…"}
     assert row["progress"] == 0.1235
+
+
+def test_a_hardware_row_keeps_its_provider_status_and_eta_range():
+    provider = {"name": "emulator", "status": "QUEUED", "eta_range_s": [30.0, 90.0]}
+    row = compact_snapshot({**snap(2, "queued"), "type": "hardware", "provider": provider})
+    assert row["provider"] == provider
+
+
+def test_a_dask_row_keeps_its_executor_and_worker_count():
+    info = {"name": "dask", "address": "tcp://127.0.0.1:1", "workers": 2}
+    row = compact_snapshot({**snap(3, "running"), "executor": "dask", "executor_info": info})
+    assert row["executor"] == "dask"
+    assert row["executor_info"] == info
