@@ -27,7 +27,6 @@ if TYPE_CHECKING:
 
 __all__ = [
     "DashboardServer",
-    "add_serve_parser",
     "make_app",
     "serve_main",
     "start_dashboard_server",
@@ -152,23 +151,6 @@ def start_dashboard_server(
     """Start the standalone dashboard server in the background; returns it (see ``.url``)."""
     config = QmonConfig(db_path=db_path) if db_path else None
     return DashboardServer(port=port, token=token, config=config).start()
-
-
-def add_serve_parser(subparsers: Any) -> argparse.ArgumentParser:
-    """Add the ``serve`` subcommand to the CLI's subparsers."""
-    parser = subparsers.add_parser(
-        "serve",
-        help="serve the qmon REST API and dashboard page without Jupyter",
-        description=(
-            "Serve the qmon REST API, event stream and dashboard page on 127.0.0.1, "
-            "reading the qmon store. A token is required; one is generated when not given."
-        ),
-    )
-    parser.add_argument("--port", type=int, default=8765, help="port on 127.0.0.1 (0: any free)")
-    parser.add_argument("--token", default=None, help="the token clients must send")
-    parser.add_argument("--db", default=None, help="store file (default: QMON_DB or the data dir)")
-    parser.set_defaults(func=serve_main)
-    return parser
 
 
 def serve_main(args: argparse.Namespace) -> int:
