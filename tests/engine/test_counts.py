@@ -121,3 +121,22 @@ def test_sampling_a_known_distribution_passes_and_a_wrong_one_fails():
     assert _chi2_goodness(counts, right, SHOTS) >= ALPHA
     with pytest.raises(AssertionError, match="probability 0"):
         _chi2_goodness(counts, wrong, SHOTS)
+
+
+@pytest.mark.parametrize("shots", [1, 2, 7, 1000, 8000])  # below k/8: the search path
+def test_sorted_sampling_draws_what_locating_each_uniform_draws(shots):
+    # sample_outcomes sorts its uniforms to speed up the search: the counts
+    # must be those of locating every draw on its own, in drawing order
+    from qmon_jupyter.engine.sampling import sample_outcomes
+
+    probs = np.random.default_rng(3).random(1 << 16) ** 8
+    probs[::5] = 0.0  # impossible outcomes must never be drawn
+    probs /= probs.sum()
+    cdf = np.cumsum(probs)
+    cdf[-1] = 1.0
+    idx, counts = sample_outcomes(cdf, probs, shots, np.random.default_rng(11))
+    each = np.searchsorted(cdf, np.random.default_rng(11).random(shots), side="right")
+    want_idx, want_counts = np.unique(each, return_counts=True)
+    np.testing.assert_array_equal(idx, want_idx)
+    np.testing.assert_array_equal(counts, want_counts)
+    assert not np.any(probs[idx] == 0.0)
