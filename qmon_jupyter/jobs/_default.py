@@ -8,6 +8,8 @@ import threading
 import warnings
 from typing import TYPE_CHECKING, Any
 
+from qmon_jupyter.errors import JobStateError
+
 from ._loop import MonitoredLoop
 from .manager import JobManager
 from .states import JobType
@@ -111,20 +113,31 @@ def resume(job_id: str, *, manager: JobManager | None = None, store: Any = None)
     counts, so the final counts equal an uninterrupted run with the same
     seed. Its snapshot has ``resumed_from`` = ``job_id``.
 
+    Once the continuation checkpoints or completes, the old checkpoint is
+    deleted: a job is resumed once.
+
     Raises
     ------
     KeyError
-        No checkpoint for ``job_id``.
+        No checkpoint for ``job_id`` (the message names a job it was already
+        resumed as).
+    JobStateError
+        A job of this manager is already continuing ``job_id``.
     """
     from qmon_jupyter.circuits.ir import circuit_from_dict
 
+    manager = get_manager() if manager is None else manager
+    for job in manager.jobs():
+        if (job.extra or {}).get("resumed_from") == job_id and not job.status.is_terminal:
+            msg = f"job {job_id!r} is already being resumed as job {job.id!r} ({job.status})"
+            raise JobStateError(msg)
     if store is None:
         from qmon_jupyter.store import get_store
 
         store = get_store()
     checkpoint = store.load_checkpoint(job_id)
     spec = checkpoint["spec"]
-    return (get_manager() if manager is None else manager).submit(
+    return manager.submit(
         circuit_from_dict(spec["circuit"]),
         shots=spec["shots"],
         seed=spec["seed"],

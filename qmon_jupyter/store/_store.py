@@ -387,7 +387,12 @@ class Store(StoreQueries):
                 "SELECT name, spec, batches_done, counts FROM checkpoints WHERE job_id=?", (job_id,)
             ).fetchone()
         if row is None:
-            raise KeyError(f"no checkpoint for job {job_id!r} in {self.path}")
+            msg = f"no checkpoint for job {job_id!r} in {self.path}"
+            successors = self.resumed_as(job_id)
+            if successors:
+                later, status = successors[-1]
+                msg += f" (it was resumed as job {later!r}, now {status})"
+            raise KeyError(msg)
         name, spec, batches_done, counts = row
         return {
             "job_id": job_id,
@@ -396,6 +401,16 @@ class Store(StoreQueries):
             "batches_done": int(batches_done),
             "counts": json.loads(counts),
         }
+
+    def resumed_as(self, job_id: str) -> list[tuple[str, str]]:
+        """Return ``(id, status)`` of the jobs resumed from ``job_id``, oldest first."""
+        with self._reading() as c:
+            rows = c.execute(
+                "SELECT id, status FROM jobs WHERE json_extract(snapshot, '$.resumed_from')=?"
+                " ORDER BY created_at, id",
+                (job_id,),
+            ).fetchall()
+        return [(str(i), str(s)) for i, s in rows]
 
 
 _UPSERT_JOB = (

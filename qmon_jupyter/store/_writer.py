@@ -282,6 +282,12 @@ class StoreWriter:
             self._snapshots[str(snap["id"])] = snap
             if snap.get("status") == "completed":
                 self._done.add(str(snap["id"]))
+            if snap.get("resumed_from") and (
+                kind == "job.checkpoint" or snap.get("status") == "completed"
+            ):
+                # the continuation's own checkpoint (or result) supersedes the one it
+                # was resumed from: resuming that again would run the work twice
+                self._done.add(str(snap["resumed_from"]))
         if kind == "job.checkpoint" and job_id is not None and isinstance(data, dict):
             name = snap.get("name") if snap else None
             self._checkpoints[str(job_id)] = (name, data)

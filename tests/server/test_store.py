@@ -8,11 +8,13 @@ import logging
 import os
 import signal
 import subprocess
+import threading
 import time
 from pathlib import Path
 
 import pytest
 
+from qmon_jupyter.circuits.ir import circuit_to_dict
 from qmon_jupyter.jobs import JobManager
 from qmon_jupyter.store import Store, StoreWarning, StoreWriter, attach_store, get_store
 
@@ -195,6 +197,63 @@ def test_load_checkpoint_unknown_id_names_it(store):
         store.load_checkpoint("nope")
 
 
+def test_a_job_is_resumed_once(store):
+    from qmon_jupyter.circuits.ir import Circuit, Instruction
+    from qmon_jupyter.engine import run as engine_run
+    from qmon_jupyter.errors import JobStateError
+    from qmon_jupyter.jobs import resume
+
+    m = JobManager(max_concurrent_jobs=1, checkpoint_interval=0.05)
+    writer = attach_store(m, store)
+    gate = threading.Event()
+    try:
+        circuit = Circuit(
+            3,
+            3,
+            (Instruction("h", (0,)), Instruction("cx", (0, 1)), Instruction("ry", (2,), (0.4,))),
+        )
+        job = m.submit(circuit, shots=400, seed=9, batch_size=100, name="first")
+        assert job.wait(30)
+        # pretend the kernel died after two batches: keep a checkpoint of the prefix
+        half = engine_run(circuit, 200, seed=9, batch_size=100)
+        spec = {"circuit": circuit_to_dict(circuit), "shots": 400, "seed": 9, "batch_size": 100}
+        store.write_batch(
+            "k", checkpoints=[(job.id, "first", {"spec": spec, "batches_done": 2, "counts": half})]
+        )
+        blocker = m.submit_function(lambda _r, _t: gate.wait(30), name="blocker")
+        again = resume(job.id, manager=m, store=store)  # queued behind the blocker
+        with pytest.raises(JobStateError, match=f"already being resumed as job '{again.id}'"):
+            resume(job.id, manager=m, store=store)
+        gate.set()
+        assert blocker.wait(30)
+        assert again.result(30).counts == engine_run(circuit, 400, seed=9, batch_size=100)
+        _sync(m, writer)
+        with pytest.raises(KeyError, match=f"resumed as job '{again.id}', now completed"):
+            resume(job.id, manager=m, store=store)
+        with pytest.raises(KeyError, match=again.id):
+            store.load_checkpoint(again.id)
+    finally:
+        gate.set()
+        m.shutdown(wait=True, cancel_futures=True)
+        writer.close()
+
+
+def test_a_continuations_first_checkpoint_supersedes_the_one_it_resumed(manager, store):
+    writer = attach_store(manager, store)
+    spec = {"circuit": {}, "shots": 300, "seed": 1, "batch_size": 100}
+    store.write_batch(
+        "k", checkpoints=[("A", "a", {"spec": spec, "batches_done": 1, "counts": {}})]
+    )
+    snapshot = {"id": "B", "status": "running", "type": "simulation", "resumed_from": "A"}
+    data = {"spec": spec, "batches_done": 2, "counts": {"0": 200}}
+    manager.events.publish("job.checkpoint", job_id="B", snapshot=snapshot, data=data)
+    _sync(manager, writer)
+    assert store.load_checkpoint("B")["batches_done"] == 2
+    with pytest.raises(KeyError, match="resumed as job 'B', now running"):
+        store.load_checkpoint("A")
+    writer.close()
+
+
 def test_get_store_is_process_wide_per_path():
     assert get_store() is get_store()
     assert Path(get_store().path) == Path(os.environ["QMON_DB"])
@@ -218,6 +277,8 @@ def test_sigkill_mid_job_then_resume_gives_uninterrupted_counts(store, kernel_cm
     assert 0 < checkpoint["batches_done"] < 240, checkpoint["batches_done"]
     resumed = _run(kernel_cmd("resume", job_id))
     assert resumed["resumed_from"] == job_id
+    with pytest.raises(KeyError, match=r"resumed as job '[^']+', now completed"):
+        store.load_checkpoint(job_id)  # resumed once: the old checkpoint is gone
     straight = _run(kernel_cmd("sim", shots, seed, batch, "120"))
     assert resumed["counts"] == straight["counts"]
     assert sum(resumed["counts"].values()) == int(shots)
