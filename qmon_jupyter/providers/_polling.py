@@ -261,9 +261,23 @@ def _provider_failed(
 
 
 def _job_problem(monitor: StatusMonitor, tracked: Tracked, error: ProviderError) -> float:
-    """Handle an answer about this job only (unknown id, refused request): the provider is up."""
+    """Handle an answer about this job only (unknown id, refused request): the provider is up.
+
+    Polled again with backoff (a new job's id may take a moment to be known)
+    until ``monitor.lost_after`` such answers in a row; then the job fails.
+    """
     _provider_ok(monitor, tracked.provider)
     tracked.job_failures += 1
+    if tracked.job_failures >= monitor.lost_after:
+        what = (
+            f"{tracked.provider.key} answered {tracked.job_failures} polls in a row about job "
+            f"{tracked.adapter.job_id} with: {error}; no longer polled"
+        )
+        tracked.info.errors += 1
+        tracked.info.last_error = str(error)
+        tracked.job.apply_external(status=_S.FAILED, error=(type(error).__name__, what))
+        monitor._remove(tracked)
+        return 0.0
     ceiling = min(monitor.max_backoff_s, tracked.interval * 2 ** min(tracked.job_failures, 30))
     delay = max(tracked.interval, monitor._rng.uniform(0, ceiling))
     tracked.info.errors += 1

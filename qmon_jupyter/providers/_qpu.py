@@ -167,6 +167,16 @@ class QPUState:
             job.cancel_at = now + CANCEL_DELAY_S
         self.advance(now)
 
+    def forget(self, job: EmulatedJob) -> None:
+        """Delete ``job`` as a provider does after its retention time: its id becomes unknown."""
+        device = self.devices[job.device]
+        if job.status == QUEUED:
+            device.queue.remove(job)
+        elif device.running is job:
+            self._end_running(device, job, CANCELLED, time.monotonic())
+        del self.jobs[job.id]
+        self.advance()
+
     def position(self, job: EmulatedJob) -> tuple[str | None, float | None]:
         """Queue position as the provider reports it (a string, capped) and a wait estimate."""
         device = self.devices[job.device]

@@ -306,6 +306,17 @@ class EmulatedQPU:
                     dev.fail_next = n
                     dev.fail_reason = reason
 
+    def forget_job(self, job_id: str) -> None:
+        """Delete a job (queued, running or ended), as a provider's retention does.
+
+        From then on every request about it answers 404 (unknown job id).
+        """
+        with self._lock:
+            job = self._state.jobs.get(job_id)
+            if job is None:
+                raise KeyError(f"no job {job_id!r} on the emulated QPU")
+            self._state.forget(job)
+
     def answer_nonsense(self, n: int, kind: str = "invalid_json") -> None:
         """Answer the next ``n`` job status requests with nonsense.
 

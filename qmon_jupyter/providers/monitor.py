@@ -83,6 +83,11 @@ class StatusMonitor:
         Longest wait between two tries of a failing provider.
     max_requests_per_s
         Requests a second to one provider, at most (a burst of as many is allowed).
+    lost_after
+        Answers in a row that refuse to tell about one job (an unknown id: the
+        provider deleted it; a request refused for good) after which that job
+        fails, naming the last answer, and is no longer polled. The provider
+        itself stays healthy.
     rng
         Random source of the backoff jitter (tests pass a seeded one).
     """
@@ -94,10 +99,14 @@ class StatusMonitor:
         unreachable_after: int = 5,
         max_backoff_s: float = 60.0,
         max_requests_per_s: float = 10.0,
+        lost_after: int = 10,
         rng: random.Random | None = None,
     ) -> None:
         if unreachable_after < 1:
             raise ValueError(f"unreachable_after must be at least 1, got {unreachable_after}")
+        if lost_after < 1:
+            raise ValueError(f"lost_after must be at least 1, got {lost_after}")
+        self.lost_after = lost_after
         self._manager = manager
         self.unreachable_after = unreachable_after
         self.max_backoff_s = max_backoff_s

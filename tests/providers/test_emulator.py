@@ -172,6 +172,19 @@ def test_refused_credentials_and_unknown_ids_are_readable(qpu, client):
     assert EmulatorProvider(qpu.url, token="s3cret").devices()
 
 
+def test_a_forgotten_job_is_unknown_and_its_device_serves_the_next(qpu, client):
+    qpu.set_rate(0)
+    running, waiting = (client.create_job(bell(), shots=1)["id"] for _ in range(2))
+    qpu.set_rate(60)  # one job a second: the first runs, the second waits
+    assert wait_until(lambda: client.job(running)["status"] == "RUNNING")
+    qpu.forget_job(running)
+    with pytest.raises(ProviderJobNotFound, match=f"unknown job id '{running}'"):
+        client.job(running)
+    with pytest.raises(KeyError, match=running):
+        qpu.forget_job(running)
+    assert wait_until(lambda: client.job(waiting)["status"] == "COMPLETED")
+
+
 def test_bad_submissions_are_refused_with_the_reason(client):
     wide = bell()
     from qmon_jupyter.circuits.ir import Circuit

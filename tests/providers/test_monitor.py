@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import random
 import threading
 import time
 
@@ -299,13 +300,43 @@ def test_a_job_that_fails_on_the_device_fails_with_the_devices_reason(qpu, provi
     assert any("failed" in n.title for n in manager.notifications.list())
 
 
-def test_an_unknown_job_id_is_a_readable_message_and_the_job_stays_tracked(qpu, provider, monitor):
+def test_an_unknown_job_id_is_a_readable_message_then_the_job_fails_saying_so(qpu, manager):
     from qmon_jupyter.providers import EmulatorJob
 
-    job = monitor.track(EmulatorJob(provider, "feedbeef", device="emu-8q", shots=1), name="ghost")
-    assert wait_until(lambda: "unknown job id 'feedbeef'" in (job.snapshot()["message"] or ""))
-    assert not job.done
-    assert monitor.health()[provider.key]["health"] == "healthy"  # the provider answered
+    monitor = StatusMonitor(manager, max_backoff_s=0.2, lost_after=4, rng=random.Random(3))
+    try:
+        provider = EmulatorProvider(qpu.url, poll_interval=0.05, monitor=monitor)
+        job = monitor.track(EmulatorJob(provider, "feedbeef", device="emu-8q", shots=1))
+        # a new id may take a moment to be known: polled again, with a message
+        assert wait_until(lambda: "unknown job id 'feedbeef'" in (job.snapshot()["message"] or ""))
+        lost = r"4 polls in a row about job feedbeef .*unknown job id"
+        with pytest.raises(JobFailed, match=lost):
+            job.result(TIMEOUT)
+        assert job.snapshot()["error"]["type"] == "ProviderJobNotFound"
+        assert monitor.health()[provider.key]["health"] == "healthy"  # the provider answered
+        assert monitor.info(job.id).errors == 4
+        polls = qpu.request_counts()["GET job"]
+        time.sleep(0.5)  # 10 poll intervals: a job still polled would show
+        assert qpu.request_counts()["GET job"] == polls
+    finally:
+        monitor.stop()
+
+
+def test_a_job_the_provider_deletes_while_queued_fails_and_others_go_on(qpu, manager):
+    monitor = StatusMonitor(manager, max_backoff_s=0.2, lost_after=3, rng=random.Random(4))
+    try:
+        provider = EmulatorProvider(qpu.url, poll_interval=0.05, monitor=monitor)
+        qpu.set_rate(0)  # everything waits in the queue
+        doomed = provider.submit(bell(), shots=10, name="doomed")
+        kept = provider.submit(bell(), shots=10, name="kept")
+        assert wait_until(lambda: kept.snapshot()["queue_position"] == 2)
+        qpu.forget_job(doomed.snapshot()["provider"]["job_id"])
+        with pytest.raises(JobFailed, match="no longer polled"):
+            doomed.result(TIMEOUT)
+        qpu.set_rate(600)
+        assert sum(kept.result(TIMEOUT).counts.values()) == 10
+    finally:
+        monitor.stop()
 
 
 def test_a_queue_budget_cancels_the_remote_job_with_a_notification_saying_why(
