@@ -143,12 +143,8 @@ def unload_ipython_extension(ipython: Any) -> None:
     _unload(ipython)
 
 
-def _jupyter_server_extension_points() -> list[dict[str, str]]:
-    return [{"module": "qmon_jupyter"}]
+def _jupyter_server_extension_points() -> list[dict[str, Any]]:
+    """Declare the server extension: REST API, event stream, page and metrics."""
+    from .server.extension import QmonExtension
 
-
-def _load_jupyter_server_extension(server_app: Any) -> None:
-    """Register the qmon REST API, event stream, page and metrics with the server."""
-    from .server.extension import load_extension
-
-    load_extension(server_app)
+    return [{"module": "qmon_jupyter", "app": QmonExtension}]

@@ -1,9 +1,16 @@
-"""Register qmon with a Jupyter server: REST, event stream, page, metrics."""
+"""Register qmon with a Jupyter server: REST, event stream, page, metrics.
+
+:class:`QmonExtension` is a jupyter_server ``ExtensionApp`` so that the
+server's shutdown reaches it (``stop_extension``): the event poller, the
+liveness checks, the reader threads and the store are stopped with the
+server, not left to the interpreter's exit.
+"""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
+from jupyter_server.extension.application import ExtensionApp
 from jupyter_server.utils import url_path_join
 
 from .config import QmonConfig
@@ -15,7 +22,7 @@ from .service import QmonService
 if TYPE_CHECKING:
     from tornado import web
 
-__all__ = ["load_extension", "routes"]
+__all__ = ["QmonExtension", "routes"]
 
 
 def routes(base_url: str) -> list[tuple[str, type[web.RequestHandler]]]:
@@ -28,17 +35,27 @@ def routes(base_url: str) -> list[tuple[str, type[web.RequestHandler]]]:
     ]
 
 
-def load_extension(server_app: Any) -> QmonService:
-    """Add qmon's handlers to ``server_app`` and start its background checks."""
-    web_app = server_app.web_app
-    service = QmonService(QmonConfig(parent=server_app))
-    web_app.settings["qmon"] = service
-    web_app.add_handlers(".*$", routes(web_app.settings.get("base_url", "/")))
-    register_service(service)
-    service.start()
-    server_app.log.info(
-        "qmon_jupyter: REST API at %sapi/qmon/, dashboard at %sqmon/",
-        web_app.settings.get("base_url", "/"),
-        web_app.settings.get("base_url", "/"),
-    )
-    return service
+class QmonExtension(ExtensionApp):
+    """The qmon server extension (enabled by ``pip install``; settings in :class:`QmonConfig`)."""
+
+    name = "qmon_jupyter"
+    load_other_extensions = True
+    service: QmonService | None = None
+
+    def initialize_settings(self) -> None:
+        """Create and start the service the handlers share (``settings["qmon"]``)."""
+        self.service = QmonService(QmonConfig(parent=self.serverapp))
+        self.settings["qmon"] = self.service
+        register_service(self.service)
+        self.service.start()
+
+    def initialize_handlers(self) -> None:
+        """Add the routes, relative: ``ExtensionApp`` puts the server's base URL in front."""
+        self.handlers.extend(routes("/"))
+        base = self.serverapp.web_app.settings.get("base_url", "/")
+        self.log.info("qmon_jupyter: REST API at %sapi/qmon/, dashboard at %sqmon/", base, base)
+
+    async def stop_extension(self) -> None:
+        """Stop the event stream, liveness checks, reader threads and store with the server."""
+        if self.service is not None:
+            await self.service.aclose()

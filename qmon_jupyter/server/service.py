@@ -115,6 +115,13 @@ class QmonService:
         if self._store is not None:
             self._store.close()
 
+    async def aclose(self) -> None:
+        """:meth:`stop`, then wait for the event poller's task to end (on the server's loop)."""
+        task = self.poller.task
+        self.stop()
+        if task is not None:
+            await asyncio.gather(task, return_exceptions=True)
+
     # -- kernel liveness -------------------------------------------------------------------
 
     def kernel_state(self, heartbeat: dict[str, Any] | None, now: float | None = None) -> str:

@@ -59,6 +59,11 @@ class EventPoller:
             self._task = asyncio.ensure_future(self._loop())
         return client, self.cursor
 
+    @property
+    def task(self) -> asyncio.Task[None] | None:
+        """The running poll loop, if any."""
+        return self._task
+
     def unsubscribe(self, client: _Client) -> None:
         """Forget a client (it disconnected)."""
         client.closed = True

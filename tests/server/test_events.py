@@ -41,6 +41,8 @@ class SSEClient:
         # chunked transfer: size line, data, CRLF
         size_line = await asyncio.wait_for(self.reader.readline(), timeout)
         size = int(size_line.strip() or b"0", 16)
+        if size == 0:
+            raise EOFError("the server ended the stream")
         data = await asyncio.wait_for(self.reader.readexactly(size + 2), timeout)
         self.buffer += data[:-2].decode()
 
@@ -66,6 +68,12 @@ class SSEClient:
                 assert int(fields["id"]) == event["seq"]
                 assert fields["event"] == event["kind"]
                 return event
+
+    async def read_to_end(self, max_blocks: int, timeout: float = 5.0) -> None:
+        """Read blocks until the stream ends (EOFError); AssertionError if it goes on."""
+        for _ in range(max_blocks):
+            await self.next_block(timeout)
+        raise AssertionError(f"the stream still runs after {max_blocks} blocks")
 
     def close(self) -> None:
         self.writer.close()
@@ -171,3 +179,24 @@ async def test_disconnect_leaves_nothing_behind(jp_http_port, jp_base_url, kerne
     while _poller()._task is not None and time.monotonic() < deadline:  # noqa: ASYNC110 - polls the server's state
         await asyncio.sleep(0.05)
     assert _poller()._task is None  # the shared poller stops when nobody listens
+
+
+async def test_server_shutdown_ends_open_streams_and_stops_the_poller(
+    jp_http_port, jp_base_url, kernel
+):
+    client = await SSEClient.connect(jp_http_port, jp_base_url)
+    try:
+        kernel.add()
+        await client.next_event()
+        server = ServerApp.instance()
+        service = server.web_app.settings["qmon"]
+        assert service.poller.task is not None
+        await server.cleanup_extensions()  # what the server's shutdown runs
+        assert service.poller.task is None
+        assert not service.poller.clients
+        assert service.executor._shutdown  # the reader threads are gone too
+        # the open stream ends: the handler returns and the chunked body closes
+        with pytest.raises(EOFError, match="ended the stream"):
+            await client.read_to_end(max_blocks=20)  # a few heartbeats at most
+    finally:
+        client.close()
