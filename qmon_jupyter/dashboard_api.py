@@ -28,7 +28,7 @@ if TYPE_CHECKING:
 
     from .jobs.manager import JobManager
 
-__all__ = ["ACTIONS", "DashboardAPI", "DashboardSource", "ManagerSource"]
+__all__ = ["ACTIONS", "DashboardAPI", "DashboardSource", "ManagerSource", "summarize_providers"]
 
 #: The job actions a source carries out.
 ACTIONS = ("cancel", "pause", "resume")
@@ -152,19 +152,9 @@ class DashboardAPI:
         return self.source.statistics()
 
     def get_hardware(self) -> dict:
-        """Return provider jobs and the health of their providers."""
+        """Return provider jobs (each with ``last_poll``) and the health of their providers."""
         jobs = _dashboard_order(self.source.list_jobs(type="hardware"))
-        providers: dict[str, dict] = {}
-        for snap in jobs:
-            info = snap.get("provider") or {}
-            name = info.get("name") or snap["backend"]
-            entry = providers.setdefault(
-                name, {"name": name, "health": info.get("health"), "jobs": 0, "active": 0}
-            )
-            entry["jobs"] += 1
-            entry["active"] += snap["status"] in _ACTIVE
-            if info.get("health") is not None:
-                entry["health"] = info["health"]
+        providers = {p["name"]: p for p in summarize_providers(jobs)}
         for provider in self.source.status().get("providers", []):
             providers.setdefault(provider["name"], {**provider, "jobs": 0, "active": 0})
         return {"jobs": jobs, "providers": list(providers.values())}
@@ -302,6 +292,32 @@ def _parse_statuses(status: str | Iterable[str] | None) -> frozenset[str] | None
         return None
     names = status.split(",") if isinstance(status, str) else list(status)
     return frozenset(JobStatus(str(name).strip()).value for name in names if str(name).strip())
+
+
+def summarize_providers(jobs: list[dict]) -> list[dict]:
+    """Group hardware snapshots by provider: health, jobs and active jobs of each.
+
+    Also gives every snapshot a ``last_poll`` (the provider's last answer,
+    else the snapshot's ``updated_at``). A provider's health is the one its
+    most recently updated job reports, whatever order ``jobs`` come in. The
+    REST ``hardware`` endpoint and :meth:`DashboardAPI.get_hardware` share
+    this, so both say the same.
+    """
+    providers: dict[str, dict] = {}
+    for snap in sorted(jobs, key=lambda s: s.get("updated_at") or ""):
+        info = snap.get("provider") or {}
+        snap.setdefault("last_poll", info.get("last_poll") or snap.get("updated_at"))
+        name = info.get("name") or snap.get("backend")
+        if not name:
+            continue
+        entry = providers.setdefault(
+            name, {"name": name, "health": info.get("health"), "jobs": 0, "active": 0}
+        )
+        entry["jobs"] += 1
+        entry["active"] += snap.get("status") in _ACTIVE
+        if info.get("health") is not None:
+            entry["health"] = info["health"]
+    return list(providers.values())
 
 
 def _dashboard_order(jobs: list[dict]) -> list[dict]:

@@ -18,6 +18,7 @@ import time
 from typing import TYPE_CHECKING, Any
 
 from qmon_jupyter._version import __version__
+from qmon_jupyter.dashboard_api import summarize_providers
 from qmon_jupyter.errors import JobStateError
 from qmon_jupyter.jobs.snapshot import SCHEMA_VERSION
 from qmon_jupyter.store._paths import iso_now
@@ -251,21 +252,7 @@ class StoreSource:
     def hardware(self, limit: int = 200) -> dict:
         """List provider jobs (status, queue position, last poll, health), provider health."""
         jobs, total = self.store.list_jobs(type=["hardware"], limit=limit)
-        providers: dict[str, dict[str, Any]] = {}
-        for snap in jobs:
-            info = snap.get("provider") or {}
-            snap.setdefault("last_poll", info.get("last_poll") or snap.get("updated_at"))
-            name = info.get("name") or snap.get("backend")
-            if not name:
-                continue
-            entry = providers.setdefault(
-                name, {"name": name, "health": info.get("health"), "jobs": 0, "active": 0}
-            )
-            entry["jobs"] += 1
-            entry["active"] += snap.get("status") in _ACTIVE
-            if info.get("health") is not None:
-                entry["health"] = info["health"]
-        return {"jobs": jobs, "total": total, "providers": list(providers.values())}
+        return {"jobs": jobs, "total": total, "providers": summarize_providers(jobs)}
 
     def _kernel_state(self, kernel_id: str) -> str:
         beat = next((k for k in self.store.kernels() if k["kernel_id"] == kernel_id), None)

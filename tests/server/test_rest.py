@@ -317,6 +317,38 @@ async def test_status_stats_resources_hardware_answer(jp_fetch, kernel):
     assert body(await jp_fetch("api", "qmon", "hardware"))["jobs"] == []
 
 
+async def test_rest_hardware_and_the_python_dashboard_api_say_the_same(jp_fetch, kernel):
+    from jupyter_server.serverapp import ServerApp
+
+    polled = "2026-11-29T10:00:00.000Z"
+    kernel.add(
+        type="hardware",
+        status="queued",
+        updated_at="2026-11-29T09:00:00.000Z",
+        provider={"name": "emu", "health": "degraded"},
+    )
+    kernel.add(  # the newer snapshot: its health is the provider's
+        type="hardware",
+        status="completed",
+        updated_at="2026-11-29T10:00:00.000Z",
+        provider={"name": "emu", "health": "healthy", "last_poll": polled},
+    )
+    kernel.add(type="hardware", status="running", backend="braket", provider=None)
+    rest = body(await jp_fetch("api", "qmon", "hardware"))
+    api = ServerApp.instance().web_app.settings["qmon"].api.get_hardware()
+    by_name = {p["name"]: p for p in rest["providers"]}
+    assert by_name["emu"]["jobs"] == 2
+    assert by_name["emu"]["active"] == 1
+    assert by_name["emu"]["health"] == "healthy"
+    assert by_name["braket"]["jobs"] == by_name["braket"]["active"] == 1
+    assert sorted(rest["providers"], key=lambda p: p["name"]) == sorted(
+        api["providers"], key=lambda p: p["name"]
+    )
+    last_polls = {j["id"]: j["last_poll"] for j in rest["jobs"]}
+    assert last_polls == {j["id"]: j["last_poll"] for j in api["jobs"]}
+    assert polled in last_polls.values()
+
+
 async def test_export_json_and_csv_downloads(jp_fetch, kernel):
     kernel.add(name="=HYPERLINK(evil)")
     kernel.add(name="plain")
