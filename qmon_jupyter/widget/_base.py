@@ -60,8 +60,8 @@ class QmonWidget(anywidget.AnyWidget):
         self.on_msg(self._on_front_end_msg)
 
     # -- sync hooks (called by the publisher) ---------------------------------------
-    def _qmon_start(self, events: Any | None) -> None:
-        get_publisher().register(self, events)
+    def _qmon_start(self, events: Any | None, job_id: str | None = None) -> None:
+        get_publisher().register(self, events, job_id)
 
     def _qmon_state(self) -> dict[str, Any]:
         raise NotImplementedError

@@ -65,7 +65,7 @@ class JobWidget(QmonWidget):
         self._latest: dict | None = None
         super().__init__(job=job.snapshot())
         self._manager = manager if manager is not None else manager_of(job)
-        self._qmon_start(self._manager.events)
+        self._qmon_start(self._manager.events, job.id)
         # An event between the first snapshot and the subscription would be
         # lost: read the snapshot again now that events are flowing.
         self._latest = newer(job.snapshot(), self._latest)

@@ -52,22 +52,52 @@ class SyncedWidget(Protocol):
 class _Entry:
     """Per-widget bookkeeping (guarded by the publisher's lock)."""
 
-    __slots__ = ("dirty", "last_sent", "urgent", "widget")
+    __slots__ = ("dirty", "job_id", "last_sent", "urgent", "widget")
 
-    def __init__(self, widget: SyncedWidget) -> None:
+    def __init__(self, widget: SyncedWidget, job_id: str | None = None) -> None:
         self.widget = widget
+        self.job_id = job_id  # the one job whose events it wants (None: all events)
         self.dirty = True  # the first state goes out at once
         self.urgent = False
         self.last_sent = 0.0
 
 
 class _Router:
-    """One event-bus subscription of a manager, shared by its widgets."""
+    """One event-bus subscription of a manager, shared by its widgets.
+
+    Widgets that follow one job are indexed by its id, so an event reaches
+    the dashboards and that job's widgets only: O(1) in the number of job
+    widgets, not O(widgets). The sets are guarded by the publisher's lock.
+    """
 
     def __init__(self, publisher: Publisher, events: Any) -> None:
         self.publisher = publisher
-        self.widgets: set[int] = set()
+        self.widgets: set[int] = set()  # every widget key routed here
+        self.every_event: set[int] = set()  # widgets that look at every event
+        self.by_job: dict[str, set[int]] = {}  # job id -> widgets of that job
         self.unsubscribe: Callable[[], None] = events.subscribe(self._on_event)
+
+    def add(self, key: int, job_id: str | None) -> None:
+        self.widgets.add(key)
+        if job_id is None:
+            self.every_event.add(key)
+        else:
+            self.by_job.setdefault(job_id, set()).add(key)
+
+    def discard(self, key: int, job_id: str | None) -> None:
+        self.widgets.discard(key)
+        self.every_event.discard(key)
+        keys = self.by_job.get(job_id) if job_id is not None else None
+        if keys is not None:
+            keys.discard(key)
+            if not keys:
+                del self.by_job[job_id]
+
+    def targets(self, job_id: str | None) -> list[int]:
+        keys = list(self.every_event)
+        if job_id is not None:
+            keys.extend(self.by_job.get(job_id, ()))
+        return keys
 
     def _on_event(self, event: dict) -> None:
         self.publisher._dispatch(self, event)
@@ -88,17 +118,20 @@ class Publisher:
         self._sent_times: list[float] = []  # send times within the last second (thread only)
 
     # -- registration -------------------------------------------------------------------
-    def register(self, widget: SyncedWidget, events: Any | None) -> None:
-        """Start syncing ``widget``; route ``events`` (an EventBus) to it."""
+    def register(self, widget: SyncedWidget, events: Any | None, job_id: str | None = None) -> None:
+        """Start syncing ``widget``; route ``events`` (an EventBus) to it.
+
+        With ``job_id``, only that job's events reach the widget.
+        """
         key = id(widget)
         with self._lock:
-            self._entries[key] = _Entry(widget)
+            self._entries[key] = _Entry(widget, job_id)
             if events is not None:
                 router = self._routers.get(id(events))
                 if router is None:
                     router = _Router(self, events)
                     self._routers[id(events)] = router
-                router.widgets.add(key)
+                router.add(key, job_id)
                 self._widget_router[key] = router
             self._ensure_thread()
             self._cond.notify_all()
@@ -108,10 +141,10 @@ class Publisher:
         key = id(widget)
         unsubscribe = None
         with self._lock:
-            self._entries.pop(key, None)
+            entry = self._entries.pop(key, None)
             router = self._widget_router.pop(key, None)
             if router is not None:
-                router.widgets.discard(key)
+                router.discard(key, entry.job_id if entry is not None else None)
                 if not router.widgets:
                     self._routers = {k: r for k, r in self._routers.items() if r is not router}
                     unsubscribe = router.unsubscribe
@@ -146,7 +179,8 @@ class Publisher:
     # -- event routing (on the bus's dispatcher thread) ---------------------------------
     def _dispatch(self, router: _Router, event: dict) -> None:
         with self._lock:
-            targets = [self._entries[k] for k in router.widgets if k in self._entries]
+            entries = self._entries
+            targets = [entries[k] for k in router.targets(event.get("job_id")) if k in entries]
         urgent = event.get("kind") == "job.status" and _is_terminal(event.get("snapshot"))
         for entry in targets:
             try:

@@ -202,3 +202,43 @@ def test_1000_display_close_cycles_leave_no_subscribers_and_no_threads(manager, 
         assert new_threads == []
     finally:
         job.cancel()
+
+
+def test_an_event_reaches_its_own_job_widget_and_dashboards_only(manager, slow_fn):
+    # 200 job widgets: each event must not be offered to the 199 that do not care
+    gate = threading.Event()
+    jobs = [
+        manager.submit_function(lambda _r, t: gate.wait(30) or t.check(), name=f"w{i}")
+        for i in range(200)
+    ]
+    widgets = [JobWidget(job, manager=manager) for job in jobs]
+    dashboard = ExecutionDashboard(manager)
+    offered: dict[int, int] = {}
+
+    def spy(widget):
+        original = widget._qmon_on_event
+
+        def on_event(event):
+            offered[id(widget)] = offered.get(id(widget), 0) + 1
+            return original(event)
+
+        widget._qmon_on_event = on_event
+
+    for w in [*widgets, dashboard]:
+        spy(w)
+    try:
+        jobs[7].cancel()
+        assert wait_until(lambda: widgets[7].job.get("status") == "cancelled")
+        assert offered.get(id(dashboard), 0) >= 1
+        assert offered.get(id(widgets[7]), 0) >= 1
+        others = {id(w) for i, w in enumerate(widgets) if i != 7}
+        # The cancel moves up to 20 queued jobs (an event each, to its own widget);
+        # routed to every widget, the 199 others would be offered thousands.
+        assert sum(offered.get(k, 0) for k in others) <= 40, len(offered)
+        running = {id(widgets[i]) for i, j in enumerate(jobs) if j.status.value == "running"}
+        assert not running & set(offered)  # nothing happened to the running jobs
+    finally:
+        gate.set()
+        for w in widgets:
+            w.close()
+        dashboard.close()
