@@ -133,7 +133,7 @@ class DashboardServer:
             await self._stopped.wait()
         finally:
             server.stop()
-            self.service.stop()
+            await self.service.aclose()
             await server.close_all_connections()
 
     def stop(self, timeout: float = 5.0) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import os
 import socket
@@ -54,6 +55,8 @@ class QmonService:
             max_workers=max(1, self.config.workers), thread_name_prefix="qmon-rest"
         )
         self.poller = EventPoller(self)
+        #: set once the service stops: requests get 503 from then on
+        self.closed = False
         #: the store-backed source, and the DashboardAPI over it that handlers use
         self.source = StoreSource(self)
         self.api = DashboardAPI(self.source)
@@ -81,9 +84,15 @@ class QmonService:
 
     async def run(self, fn: Callable[..., T], *args: Any) -> T:
         """Run blocking store work on the reader pool; store trouble becomes a 503."""
+        if self.closed:
+            raise web.HTTPError(503, "qmon is shutting down", reason="Service Unavailable")
         loop = asyncio.get_running_loop()
         try:
-            return await loop.run_in_executor(self.executor, lambda: fn(*args))
+            future = loop.run_in_executor(self.executor, lambda: fn(*args))
+        except RuntimeError as exc:  # the pool shut down between the check and here
+            raise web.HTTPError(503, "qmon is shutting down", reason="Service Unavailable") from exc
+        try:
+            return await future
         except StoreUnavailable as exc:
             raise web.HTTPError(503, str(exc), reason="Store Unavailable") from exc
         except KeyError as exc:
@@ -105,22 +114,36 @@ class QmonService:
             )
             self._liveness.start()
 
-    def stop(self) -> None:
-        """Stop background work and close the store."""
+    def _halt(self) -> asyncio.Task[None] | None:
+        """Refuse new requests (503); stop the liveness checks and the event poller."""
+        self.closed = True
         if self._liveness is not None:
             self._liveness.stop()
             self._liveness = None
+        task = self.poller.task
         self.poller.stop()
+        return task
+
+    def stop(self) -> None:
+        """Stop background work and close the store (without waiting for reader threads)."""
+        self._halt()
         self.executor.shutdown(wait=False, cancel_futures=True)
         if self._store is not None:
             self._store.close()
 
     async def aclose(self) -> None:
-        """:meth:`stop`, then wait for the event poller's task to end (on the server's loop)."""
-        task = self.poller.task
-        self.stop()
+        """Stop as :meth:`stop` does, waiting for the poller and the reader threads first.
+
+        Requests that still arrive (the server stops its extensions before it
+        stops listening) are answered 503, and event streams are refused.
+        """
+        task = self._halt()
         if task is not None:
             await asyncio.gather(task, return_exceptions=True)
+        shutdown = functools.partial(self.executor.shutdown, wait=True, cancel_futures=True)
+        await asyncio.get_running_loop().run_in_executor(None, shutdown)
+        if self._store is not None:
+            self._store.close()
 
     # -- kernel liveness -------------------------------------------------------------------
 

@@ -48,7 +48,13 @@ class EventPoller:
         self._task: asyncio.Task[None] | None = None
 
     async def subscribe(self) -> tuple[_Client, int]:
-        """Add a client; returns it and the seq from which it gets live batches."""
+        """Add a client; returns it and the seq from which it gets live batches.
+
+        Raises 503 once the service is stopping (a browser's EventSource does
+        not reconnect after an error status).
+        """
+        if self.service.closed:
+            raise web.HTTPError(503, "qmon is shutting down", reason="Service Unavailable")
         if self.cursor is None:
             seq = await self.service.run(lambda: self.service.store().last_seq())
             if self.cursor is None:

@@ -8,6 +8,7 @@ import time
 
 import pytest
 from jupyter_server.serverapp import ServerApp
+from tornado.httpclient import AsyncHTTPClient, HTTPClientError
 
 
 class SSEClient:
@@ -198,5 +199,19 @@ async def test_server_shutdown_ends_open_streams_and_stops_the_poller(
         # the open stream ends: the handler returns and the chunked body closes
         with pytest.raises(EOFError, match="ended the stream"):
             await client.read_to_end(max_blocks=20)  # a few heartbeats at most
+        # the server still listens until its own shutdown ends: late requests get 503
+        late = await SSEClient.connect(jp_http_port, jp_base_url)
+        late.close()
+        assert late.status == 503
+        assert service.poller.task is None  # a reconnecting browser starts nothing
+        token = server.identity_provider.token
+        with pytest.raises(HTTPClientError) as info:
+            await AsyncHTTPClient().fetch(
+                f"http://127.0.0.1:{jp_http_port}{jp_base_url}api/qmon/jobs",
+                headers={"Authorization": f"token {token}"},
+                request_timeout=10,
+            )
+        assert info.value.code == 503
+        assert "shutting down" in json.loads(info.value.response.body)["message"]
     finally:
         client.close()
