@@ -102,6 +102,8 @@ def sample_outcomes(
     ``probs`` sums to 1 and ``cdf`` is its cumulative sum (last entry 1).
     """
     k = probs.size
+    if shots == 0:
+        return np.zeros(0, dtype=np.intp), np.zeros(0, dtype=np.int64)
     if shots * 8 >= k:
         counts = rng.multinomial(shots, probs)
         idx = np.flatnonzero(counts)

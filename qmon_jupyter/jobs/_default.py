@@ -12,7 +12,7 @@ from qmon_jupyter.errors import JobStateError
 
 from ._loop import MonitoredLoop
 from .manager import JobManager
-from .states import JobType
+from .states import JobStatus, JobType
 
 if TYPE_CHECKING:
     from collections.abc import Iterable
@@ -122,14 +122,19 @@ def resume(job_id: str, *, manager: JobManager | None = None, store: Any = None)
         No checkpoint for ``job_id`` (the message names a job it was already
         resumed as).
     JobStateError
-        A job of this manager is already continuing ``job_id``.
+        A job of this manager is already continuing ``job_id``, or completed it.
     """
     from qmon_jupyter.circuits.ir import circuit_from_dict
 
     manager = get_manager() if manager is None else manager
     for job in manager.jobs():
-        if (job.extra or {}).get("resumed_from") == job_id and not job.status.is_terminal:
+        if (job.extra or {}).get("resumed_from") != job_id:
+            continue
+        if not job.status.is_terminal:
             msg = f"job {job_id!r} is already being resumed as job {job.id!r} ({job.status})"
+            raise JobStateError(msg)
+        if job.status is JobStatus.COMPLETED:  # its checkpoint may not be deleted yet
+            msg = f"job {job_id!r} was already resumed as job {job.id!r}, which completed"
             raise JobStateError(msg)
     if store is None:
         from qmon_jupyter.store import get_store

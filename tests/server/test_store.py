@@ -214,6 +214,7 @@ def test_a_job_is_resumed_once(store):
         )
         job = m.submit(circuit, shots=400, seed=9, batch_size=100, name="first")
         assert job.wait(30)
+        _sync(m, writer)  # its own completion must not delete the checkpoint written next
         # pretend the kernel died after two batches: keep a checkpoint of the prefix
         half = engine_run(circuit, 200, seed=9, batch_size=100)
         spec = {"circuit": circuit_to_dict(circuit), "shots": 400, "seed": 9, "batch_size": 100}
@@ -227,9 +228,14 @@ def test_a_job_is_resumed_once(store):
         gate.set()
         assert blocker.wait(30)
         assert again.result(30).counts == engine_run(circuit, 400, seed=9, batch_size=100)
-        _sync(m, writer)
-        with pytest.raises(KeyError, match=f"resumed as job '{again.id}', now completed"):
+        # at once, before the writer has deleted the old checkpoint
+        with pytest.raises(JobStateError, match=f"resumed as job '{again.id}', which completed"):
             resume(job.id, manager=m, store=store)
+        _sync(m, writer)
+        completed = f"resumed as job '{again.id}', now completed"
+        # as another process would see it: the store says why
+        with JobManager() as elsewhere, pytest.raises(KeyError, match=completed):
+            resume(job.id, manager=elsewhere, store=store)
         with pytest.raises(KeyError, match=again.id):
             store.load_checkpoint(again.id)
     finally:
