@@ -263,12 +263,15 @@ def _provider_failed(
 def _job_problem(monitor: StatusMonitor, tracked: Tracked, error: ProviderError) -> float:
     """Handle an answer about this job only (unknown id, refused request): the provider is up.
 
-    Polled again with backoff (a new job's id may take a moment to be known)
-    until ``monitor.lost_after`` such answers in a row; then the job fails.
+    Polled again with backoff. A job whose id is unknown ``monitor.lost_after``
+    times in a row fails (a new job's id may take a moment to be known; after
+    that, the provider deleted it).
     """
     _provider_ok(monitor, tracked.provider)
     tracked.job_failures += 1
-    if tracked.job_failures >= monitor.lost_after:
+    # Only "unknown id" ends tracking: a refused request says nothing about whether
+    # the job still runs (and is billed) on the provider.
+    if isinstance(error, ProviderJobNotFound) and tracked.job_failures >= monitor.lost_after:
         what = (
             f"{tracked.provider.key} answered {tracked.job_failures} polls in a row about job "
             f"{tracked.adapter.job_id} with: {error}; no longer polled"

@@ -169,6 +169,7 @@ class QPUState:
 
     def forget(self, job: EmulatedJob) -> None:
         """Delete ``job`` as a provider does after its retention time: its id becomes unknown."""
+        self.advance()  # the job's state as of now (it may have started or ended)
         device = self.devices[job.device]
         if job.status == QUEUED:
             device.queue.remove(job)

@@ -84,10 +84,9 @@ class StatusMonitor:
     max_requests_per_s
         Requests a second to one provider, at most (a burst of as many is allowed).
     lost_after
-        Answers in a row that refuse to tell about one job (an unknown id: the
-        provider deleted it; a request refused for good) after which that job
-        fails, naming the last answer, and is no longer polled. The provider
-        itself stays healthy.
+        "Unknown job id" answers in a row after which that job fails, naming
+        the answer, and is no longer polled (the provider deleted it). The
+        provider itself stays healthy. Other refusals keep the job tracked.
     rng
         Random source of the backoff jitter (tests pass a seeded one).
     """
