@@ -131,7 +131,10 @@ def bench_ratio(args, spread: float) -> dict:
         argv = [sys.executable, __file__, "--worker-spread", str(spread)]
         for option in ("qubits", "depth", "shots", "batches", "repeats"):
             argv += [f"--{option}", str(getattr(args, option))]
-        done = subprocess.run(argv, capture_output=True, text=True, timeout=1800, check=True)
+        done = subprocess.run(argv, capture_output=True, text=True, timeout=1800, check=False)
+        if done.returncode != 0:
+            msg = f"a measuring process failed ({done.returncode}):\n{done.stderr[-3000:]}"
+            raise RuntimeError(msg)
         runs.append(json.loads(done.stdout))
 
     def ratios(arm: str, clock: str = "cpu") -> list[list[float]]:
