@@ -21,14 +21,21 @@ from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
 from .errors import JobStateError
 from .jobs.snapshot import SCHEMA_VERSION, iso_utc
-from .jobs.states import ACTIVE, JobStatus
+from .jobs.states import ACTIVE, JobStatus, JobType
 
 if TYPE_CHECKING:
     from collections.abc import Iterable
 
     from .jobs.manager import JobManager
 
-__all__ = ["ACTIONS", "DashboardAPI", "DashboardSource", "ManagerSource", "summarize_providers"]
+__all__ = [
+    "ACTIONS",
+    "DashboardAPI",
+    "DashboardSource",
+    "ManagerSource",
+    "PagingSource",
+    "summarize_providers",
+]
 
 #: The job actions a source carries out.
 ACTIONS = ("cancel", "pause", "resume")
@@ -86,11 +93,50 @@ class DashboardSource(Protocol):
         ...
 
 
+@runtime_checkable
+class PagingSource(DashboardSource, Protocol):
+    """A source that filters and pages itself (the server's store, in SQL).
+
+    :class:`DashboardAPI` hands these reads over instead of listing every
+    snapshot: the REST handlers and Python callers still go through the one
+    API, and 10,000 stored jobs stay fast.
+    """
+
+    def page_jobs(
+        self,
+        *,
+        status: list[str] | None,
+        type: list[str] | None,  # noqa: A002 - the snapshot's key
+        kernel: list[str] | None,
+        limit: int,
+        offset: int,
+    ) -> dict:
+        """``{"jobs": [...], "total": n}``, newest first."""
+        ...
+
+    def dashboard_state(self, limit: int = 100) -> dict:
+        """Return what :meth:`DashboardAPI.get_dashboard_state` returns."""
+        ...
+
+    def hardware(self, limit: int = 200) -> dict:
+        """Return what :meth:`DashboardAPI.get_hardware` returns, with ``total``."""
+        ...
+
+    def notifications(self, *, include_dismissed: bool = False, limit: int = 100) -> list[dict]:
+        """Return the newest ``limit`` notifications, oldest first."""
+        ...
+
+
 class DashboardAPI:
-    """Dashboard state and actions over a :class:`DashboardSource`."""
+    """Dashboard state and actions over a :class:`DashboardSource`.
+
+    The one place both the REST handlers and Python callers read and act
+    through. A :class:`PagingSource` does its own filtering and paging.
+    """
 
     def __init__(self, source: DashboardSource) -> None:
         self.source = source
+        self._paging = isinstance(source, PagingSource)
 
     @classmethod
     def for_manager(cls, manager: JobManager | None = None) -> DashboardAPI:
@@ -104,6 +150,8 @@ class DashboardAPI:
     # -- reading ---------------------------------------------------------------
     def get_dashboard_state(self, limit: int = 100) -> dict:
         """Everything a dashboard draws: active jobs first, then the most recent."""
+        if self._paging:
+            return self.source.dashboard_state(limit)
         jobs = _dashboard_order(self.source.list_jobs())
         return {
             "schema": SCHEMA_VERSION,
@@ -120,26 +168,41 @@ class DashboardAPI:
     def get_jobs(
         self,
         status: str | Iterable[str] | None = None,
-        type: str | None = None,  # noqa: A002 - the query parameter's name
-        kernel: str | None = None,
+        type: str | Iterable[str] | None = None,  # noqa: A002 - the query parameter's name
+        kernel: str | Iterable[str] | None = None,
         limit: int = 50,
         offset: int = 0,
     ) -> dict:
-        """``{"jobs": [...], "total": n}``, newest first; ``status`` may be ``"a,b"``.
+        """``{"jobs": [...], "total": n}``, newest first.
+
+        Each filter is one value, ``"a,b"`` or a list (any of them matches).
 
         Raises
         ------
         ValueError
-            An unknown status, a negative limit or offset.
+            An unknown status or type, a negative limit or offset.
         """
         if limit < 0 or offset < 0:
             raise ValueError(f"limit and offset must be non-negative, not {limit} and {offset}")
         statuses = _parse_statuses(status)
-        if type is not None:
-            from .jobs.states import JobType
-
-            type = JobType(type).value  # noqa: A001 - validates the name
-        jobs = self.source.list_jobs(status=statuses, type=type, kernel=kernel)
+        types = _parse_names(type, JobType)
+        kernels = _parse_names(kernel)
+        if self._paging:
+            return self.source.page_jobs(
+                status=None if statuses is None else sorted(statuses),
+                type=None if types is None else sorted(types),
+                kernel=None if kernels is None else sorted(kernels),
+                limit=limit,
+                offset=offset,
+            )
+        one_type = next(iter(types)) if types is not None and len(types) == 1 else None
+        one_kernel = next(iter(kernels)) if kernels is not None and len(kernels) == 1 else None
+        jobs = [
+            snap
+            for snap in self.source.list_jobs(status=statuses, type=one_type, kernel=one_kernel)
+            if (types is None or snap["type"] in types)
+            and (kernels is None or snap.get("kernel_id") in kernels)
+        ]
         jobs.sort(key=lambda s: (s["created_at"] or "", s["id"]), reverse=True)
         return {"jobs": jobs[offset : offset + limit], "total": len(jobs)}
 
@@ -151,9 +214,11 @@ class DashboardAPI:
         """Return counts by status and type, durations, throughput, success rate."""
         return self.source.statistics()
 
-    def get_hardware(self) -> dict:
+    def get_hardware(self, limit: int = 200) -> dict:
         """Return provider jobs (each with ``last_poll``) and the health of their providers."""
-        jobs = _dashboard_order(self.source.list_jobs(type="hardware"))
+        if self._paging:
+            return self.source.hardware(limit)
+        jobs = _dashboard_order(self.source.list_jobs(type="hardware"))[:limit]
         providers = {p["name"]: p for p in summarize_providers(jobs)}
         for provider in self.source.status().get("providers", []):
             providers.setdefault(provider["name"], {**provider, "jobs": 0, "active": 0})
@@ -167,9 +232,12 @@ class DashboardAPI:
         """CPU and memory, latest and recent history."""
         return self.source.resources()
 
-    def get_notifications(self, include_dismissed: bool = False) -> list[dict]:
-        """Notifications not dismissed (or all), oldest first."""
-        return self.source.notifications(include_dismissed=include_dismissed)
+    def get_notifications(self, include_dismissed: bool = False, limit: int = 100) -> list[dict]:
+        """Return the newest ``limit`` notifications not dismissed (or all), oldest first."""
+        if self._paging:
+            return self.source.notifications(include_dismissed=include_dismissed, limit=limit)
+        notes = self.source.notifications(include_dismissed=include_dismissed)
+        return notes[-limit:] if limit else []
 
     # -- actions ---------------------------------------------------------------
     def cancel_job(self, job_id: str, user: str | None = None) -> dict:
@@ -288,10 +356,18 @@ class ManagerSource:
 
 
 def _parse_statuses(status: str | Iterable[str] | None) -> frozenset[str] | None:
-    if status is None or status == "":
+    return _parse_names(status, JobStatus)
+
+
+def _parse_names(
+    value: str | Iterable[str] | None, enum: type[JobStatus | JobType] | None = None
+) -> frozenset[str] | None:
+    """``"a,b"`` or a list as a set (checked against ``enum``: ValueError naming a bad one)."""
+    if value is None or value == "":
         return None
-    names = status.split(",") if isinstance(status, str) else list(status)
-    return frozenset(JobStatus(str(name).strip()).value for name in names if str(name).strip())
+    names = value.split(",") if isinstance(value, str) else list(value)
+    names = [str(name).strip() for name in names if str(name).strip()]
+    return frozenset(names if enum is None else (enum(name).value for name in names))
 
 
 def summarize_providers(jobs: list[dict]) -> list[dict]:

@@ -34,7 +34,7 @@ class DashboardHandler(QmonAPIHandler):
         """Everything the dashboard draws."""
         self.check_params({"limit"})
         limit = self.int_param("limit", 100, 1, MAX_LIMIT)
-        self.reply(await self.qmon.run(self.qmon.source.dashboard_state, limit))
+        self.reply(await self.qmon.run(self.qmon.api.get_dashboard_state, limit))
 
 
 class JobsHandler(QmonAPIHandler):
@@ -51,7 +51,7 @@ class JobsHandler(QmonAPIHandler):
         limit = self.int_param("limit", 50, 1, MAX_LIMIT)
         offset = self.int_param("offset", 0, 0, MAX_OFFSET)
         page = await self.qmon.run(
-            lambda: self.qmon.source.page_jobs(
+            lambda: self.qmon.api.get_jobs(
                 status=status, type=job_type, kernel=kernel, limit=limit, offset=offset
             )
         )
@@ -106,7 +106,7 @@ class HardwareHandler(QmonAPIHandler):
         """List provider jobs, newest first."""
         self.check_params({"limit"})
         limit = self.int_param("limit", 200, 1, MAX_LIMIT)
-        self.reply(await self.qmon.run(self.qmon.source.hardware, limit))
+        self.reply(await self.qmon.run(self.qmon.api.get_hardware, limit))
 
 
 class StatusHandler(QmonAPIHandler):
@@ -142,7 +142,7 @@ class NotificationsHandler(QmonAPIHandler):
         include = self.bool_param("include_dismissed")
         limit = self.int_param("limit", 100, 1, MAX_LIMIT)
         notes = await self.qmon.run(
-            lambda: self.qmon.source.notifications(include_dismissed=include, limit=limit)
+            lambda: self.qmon.api.get_notifications(include_dismissed=include, limit=limit)
         )
         self.reply({"notifications": notes})
 
@@ -179,7 +179,7 @@ class ExportHandler(QmonAPIHandler):
         job_type = self.list_param("type", TYPES)
         kernel = self.list_param("kernel")
         page = await self.qmon.run(
-            lambda: self.qmon.source.page_jobs(
+            lambda: self.qmon.api.get_jobs(
                 status=status, type=job_type, kernel=kernel, limit=10**9, offset=0
             )
         )

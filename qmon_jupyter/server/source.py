@@ -3,9 +3,11 @@
 :class:`StoreSource` gives :class:`~qmon_jupyter.dashboard_api.DashboardAPI`
 every kernel's jobs from the store, and turns actions into commands the
 owning kernel carries out. Its methods block (SQLite): handlers run them on
-the service's reader pool. ``page_jobs`` and ``dashboard_state`` are fast
-paths the protocol lacks (it lists every job, then sorts and slices in
-Python, which is too slow for 10,000 stored jobs).
+the service's reader pool. It is a
+:class:`~qmon_jupyter.dashboard_api.PagingSource`: ``DashboardAPI`` hands it
+``page_jobs``, ``dashboard_state``, ``hardware`` and ``notifications``, which
+page in SQL (listing every job and slicing in Python is too slow for
+10,000 stored jobs).
 """
 
 from __future__ import annotations

@@ -47,8 +47,23 @@ def test_get_jobs_filters_and_pages(api, manager):
     both = api.get_jobs(status="failed,completed", type="optimization")
     assert both["total"] == 6
     assert api.get_jobs(kernel="someone-else")["total"] == 0
+    assert api.get_jobs(kernel=["someone-else", manager.kernel_id])["total"] == 6
     with pytest.raises(ValueError, match="nope"):
         api.get_jobs(status="nope")
+    with pytest.raises(ValueError, match="quantum"):
+        api.get_jobs(type="quantum")
+
+
+def test_get_jobs_takes_several_types_at_once(api, manager):
+    loop = manager.submit_function(lambda r, t: 1, name="loop", job_type="analysis")
+    opt = manager.submit_function(lambda r, t: 1, name="opt")
+    assert loop.wait(TIMEOUT)
+    assert opt.wait(TIMEOUT)
+    assert api.get_jobs(type="analysis")["total"] == 1
+    names = {j["name"] for j in api.get_jobs(type=["analysis", "optimization"])["jobs"]}
+    assert names == {"loop", "opt"}
+    assert api.get_jobs(type="analysis,simulation")["total"] == 1
+    assert len(api.get_notifications(include_dismissed=True, limit=1)) == 1
 
 
 def test_actions_act_on_jobs_and_report_conflicts(api, manager):

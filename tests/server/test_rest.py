@@ -317,6 +317,17 @@ async def test_status_stats_resources_hardware_answer(jp_fetch, kernel):
     assert body(await jp_fetch("api", "qmon", "hardware"))["jobs"] == []
 
 
+async def test_the_store_source_pages_for_the_dashboard_api(jp_fetch):
+    from jupyter_server.serverapp import ServerApp
+
+    from qmon_jupyter.dashboard_api import PagingSource
+
+    assert body(await jp_fetch("api", "qmon", "jobs"))["total"] == 0
+    service = ServerApp.instance().web_app.settings["qmon"]
+    assert isinstance(service.source, PagingSource)  # REST reads go through the API, in SQL
+    assert service.api._paging
+
+
 async def test_rest_hardware_and_the_python_dashboard_api_say_the_same(jp_fetch, kernel):
     from jupyter_server.serverapp import ServerApp
 
