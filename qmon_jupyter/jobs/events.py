@@ -1,8 +1,9 @@
 """The event bus: every state change and throttled progress change, in order.
 
-One dispatcher thread delivers events to subscribers; publishers (job
-threads) only append to per-subscriber queues under a short lock, so a slow
-or failing subscriber never slows or breaks a job.
+Each subscriber has its own queue and its own delivery thread; publishers
+(job threads) only append to the queues under a short lock, so a slow or
+failing subscriber never slows or breaks a job, nor delays the other
+subscribers.
 
 Each subscriber's queue has a bound (``max_queue``), and only progress is
 ever lost to it:
@@ -17,8 +18,9 @@ ever lost to it:
   such events it grows past its bound rather than lose one (their number is
   bounded by the state changes themselves, not by a job's speed).
 
-One dispatcher thread delivers to every subscriber, so a callback that blocks
-delays the others (never a job): callbacks must return quickly.
+A callback that blocks delays only its own later events. The delivery
+threads are daemons; one exits when its subscriber unsubscribes, when the
+bus closes, or soon after the bus is garbage-collected.
 
 Event shape (the contract)::
 
@@ -60,7 +62,7 @@ EVENT_KINDS = frozenset(
 )
 
 _PROGRESS = "job.progress"
-# Events handed to one subscriber per turn, so one busy queue cannot starve the others.
+# Events a delivery thread takes out of its queue at once (the lock is held meanwhile).
 _BATCH = 256
 
 
@@ -68,7 +70,9 @@ class _Subscriber:
     """One callback and its queue (guarded by the bus's lock)."""
 
     __slots__ = (
+        "active",
         "callback",
+        "delivering",
         "dropped",
         "errors",
         "kinds",
@@ -77,14 +81,24 @@ class _Subscriber:
         "pending_progress",
         "progress",
         "queue",
+        "thread",
+        "wake",
     )
 
     def __init__(
-        self, callback: Callable[[dict], Any], kinds: frozenset[str] | None, maxlen: int
+        self,
+        callback: Callable[[dict], Any],
+        kinds: frozenset[str] | None,
+        maxlen: int,
+        lock: threading.Lock,
     ) -> None:
         self.callback = callback
         self.kinds = kinds
         self.maxlen = maxlen
+        self.wake = threading.Condition(lock)  # the bus's lock: wakes this delivery thread
+        self.active = True  # False once unsubscribed
+        self.delivering = False  # a batch is out of the queue, not yet delivered
+        self.thread: threading.Thread | None = None
         # Each entry is a one-item list, so a coalesced or dropped progress
         # event can be blanked in place (slot[0] = None) without searching the
         # deque; a taken slot is blanked too. ``live`` counts unblanked slots.
@@ -96,9 +110,10 @@ class _Subscriber:
         self.dropped = 0
         self.errors = 0
 
-    def offer(self, event: dict) -> None:
+    def offer(self, event: dict) -> bool:
+        """Queue ``event`` if this subscriber wants it; whether it did."""
         if self.kinds is not None and not _matches(event["kind"], self.kinds):
-            return
+            return False
         slot = [event]
         if event["kind"] == _PROGRESS:
             job_id = event["job_id"]
@@ -116,6 +131,7 @@ class _Subscriber:
         bound = 2 * max(self.live, self.maxlen)
         if len(self.queue) > bound or len(self.progress) > bound:
             self._compact()
+        return True
 
     def take(self, limit: int) -> list[dict]:
         out: list[dict] = []
@@ -171,16 +187,14 @@ class EventBus:
 
     def __init__(self, *, max_queue: int = 10_000) -> None:
         self.max_queue = max_queue
-        # Guards _seq, _subscribers, every subscriber's queue, _closed and
-        # _delivering; the condition wakes the dispatcher when work arrives and
-        # wakes flush() when the queues drain.
+        # Guards _seq, _subscribers, every subscriber's queue and flags, and
+        # _closed. Each subscriber's ``wake`` condition (on this lock) wakes
+        # its delivery thread; _drained wakes flush() when a queue drains.
         self._lock = threading.Lock()
-        self._cond = threading.Condition(self._lock)
+        self._drained = threading.Condition(self._lock)
         self._seq = 0
         self._subscribers: list[_Subscriber] = []
         self._closed = False
-        self._delivering = 0
-        self._thread: threading.Thread | None = None
 
     @property
     def last_seq(self) -> int:
@@ -197,21 +211,34 @@ class EventBus:
         """Call ``callback(event)`` for each event from now on; returns ``unsubscribe``.
 
         ``kinds`` restricts delivery (``"system.*"`` matches a prefix). The
-        callback runs on the bus's dispatcher thread; it must not block for
-        long, and its exceptions are logged and counted, never propagated.
+        callback runs on this subscriber's own delivery thread (a blocking
+        callback delays only its own events); its exceptions are logged and
+        counted, never propagated.
         """
         sub = _Subscriber(
-            callback, None if kinds is None else frozenset(kinds), max_queue or self.max_queue
+            callback,
+            None if kinds is None else frozenset(kinds),
+            max_queue or self.max_queue,
+            self._lock,
         )
         with self._lock:
             if self._closed:
                 raise RuntimeError("the event bus is closed")
             self._subscribers = [*self._subscribers, sub]
-            self._ensure_thread()
+            sub.thread = threading.Thread(
+                target=_deliver_loop,
+                args=(weakref.ref(self), sub, self._drained),
+                name="qmon-events",
+                daemon=True,
+            )
+            sub.thread.start()
 
         def unsubscribe() -> None:
             with self._lock:
                 self._subscribers = [s for s in self._subscribers if s is not sub]
+                sub.active = False
+                sub.wake.notify()
+                self._drained.notify_all()
 
         return unsubscribe
 
@@ -237,10 +264,10 @@ class EventBus:
         with self._lock:
             self._seq += 1
             event["seq"] = self._seq
-            if self._subscribers and not self._closed:
+            if not self._closed:
                 for sub in self._subscribers:
-                    sub.offer(event)
-                self._cond.notify_all()
+                    if sub.offer(event):
+                        sub.wake.notify()
         return event
 
     def has_subscribers(self, kind: str | None = None) -> bool:
@@ -262,73 +289,61 @@ class EventBus:
         """Wait until every queued event was delivered; False on timeout."""
         deadline = None if timeout is None else time.monotonic() + timeout
         with self._lock:
-            while self._delivering or any(s.live for s in self._subscribers):
-                if self._thread is None or not self._thread.is_alive():
+            while busy := [s for s in self._subscribers if s.live or s.delivering]:
+                if not all(s.thread is not None and s.thread.is_alive() for s in busy):
                     return False
                 remaining = None if deadline is None else deadline - time.monotonic()
                 if remaining is not None and remaining <= 0:
                     return False
-                self._cond.wait(remaining if remaining is None else min(remaining, 0.1))
+                self._drained.wait(0.1 if remaining is None else min(remaining, 0.1))
         return True
 
     def close(self, timeout: float | None = 1.0) -> None:
-        """Deliver what is queued (up to ``timeout``), then stop the dispatcher."""
+        """Deliver what is queued (up to ``timeout``), then stop the delivery threads."""
         self.flush(timeout)
         with self._lock:
             self._closed = True
-            self._cond.notify_all()
-            thread = self._thread
-        if thread is not None and thread is not threading.current_thread():
-            thread.join(timeout)
-
-    def _ensure_thread(self) -> None:
-        # Caller holds self._lock.
-        if self._thread is None or not self._thread.is_alive():
-            self._thread = threading.Thread(
-                target=_dispatch_loop,
-                args=(weakref.ref(self), self._cond),
-                name="qmon-events",
-                daemon=True,
-            )
-            self._thread.start()
-
-    def _take_locked(self) -> list[tuple[_Subscriber, list[dict]]]:
-        work = []
-        for sub in self._subscribers:
-            events = sub.take(_BATCH)
-            if events:
-                work.append((sub, events))
-        if work:
-            self._delivering += 1
-        return work
+            subs = self._subscribers
+            for sub in subs:
+                sub.wake.notify()
+        deadline = None if timeout is None else time.monotonic() + timeout
+        for sub in subs:
+            thread = sub.thread
+            if thread is not None and thread is not threading.current_thread():
+                thread.join(None if deadline is None else max(0.0, deadline - time.monotonic()))
 
 
-def _dispatch_loop(bus_ref: weakref.ReferenceType[EventBus], cond: threading.Condition) -> None:
-    # Holds the bus only while taking or delivering a batch, so a forgotten
-    # bus (and its manager) can be collected and this thread then exits.
+def _deliver_loop(
+    bus_ref: weakref.ReferenceType[EventBus], sub: _Subscriber, drained: threading.Condition
+) -> None:
+    # One subscriber's delivery thread. It holds the bus only while taking or
+    # delivering a batch, so a forgotten bus (and its manager) can be
+    # collected and the thread then exits.
+    wake = sub.wake
     while True:
-        with cond:
+        with wake:
             while True:
                 bus = bus_ref()
-                if bus is None or bus._closed:
+                if bus is None or bus._closed or not sub.active:
+                    drained.notify_all()
                     return
-                work = bus._take_locked()
-                if work:
+                events = sub.take(_BATCH)
+                if events:
+                    sub.delivering = True
                     break
                 del bus
-                cond.notify_all()  # flush() waiters: the queues are empty
-                cond.wait(1.0)
+                drained.notify_all()  # flush() waiters: this queue is empty
+                wake.wait(1.0)
         try:
-            for sub, events in work:
-                for event in events:
-                    try:
-                        sub.callback(event)
-                    except Exception:  # noqa: PERF203 - one failing event must not stop the rest
-                        sub.errors += 1
-                        if sub.errors == 1 or sub.errors % 1000 == 0:
-                            logger.exception("qmon event subscriber %r failed", sub.callback)
+            for event in events:
+                try:
+                    sub.callback(event)
+                except Exception:  # noqa: PERF203 - one failing event must not stop the rest
+                    sub.errors += 1
+                    if sub.errors == 1 or sub.errors % 1000 == 0:
+                        logger.exception("qmon event subscriber %r failed", sub.callback)
         finally:
-            with cond:
-                bus._delivering -= 1
-                cond.notify_all()
-            del bus, work
+            with wake:
+                sub.delivering = False
+                drained.notify_all()
+            del bus, events

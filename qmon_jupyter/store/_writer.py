@@ -107,7 +107,7 @@ class StoreWriter:
         self.closed = False
         self._started_at = iso_now()
         self._proc_start = process_start_time(os.getpid())
-        # the bus's dispatcher thread appends, the writer thread pops: deque ops are atomic
+        # the bus's delivery thread appends, the writer thread pops: deque ops are atomic
         self._inbox: deque[dict[str, Any]] = deque()
         self._wake = threading.Event()
         self._stop = threading.Event()

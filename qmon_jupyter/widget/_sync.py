@@ -1,6 +1,6 @@
 """Sync discipline for every qmon widget of the kernel.
 
-Job events arrive on the event bus's dispatcher thread, far more often than a
+Job events arrive on the event bus's delivery thread, far more often than a
 front end needs them. Widgets only mark themselves dirty there; one publisher
 thread then sends each dirty widget at most ``MIN_INTERVAL_S`` apart, all
 changed traits coalesced into one comm message, under a kernel-wide message
@@ -176,7 +176,7 @@ class Publisher:
         with self._lock:
             return self._thread
 
-    # -- event routing (on the bus's dispatcher thread) ---------------------------------
+    # -- event routing (on the bus's delivery thread) -----------------------------------
     def _dispatch(self, router: _Router, event: dict) -> None:
         with self._lock:
             entries = self._entries

@@ -151,6 +151,37 @@ def test_a_slow_subscriber_never_slows_a_job(manager):
     assert manager.events.flush(TIMEOUT)
 
 
+def test_a_blocked_subscriber_does_not_delay_the_others():
+    bus = EventBus()
+    release = threading.Event()
+    got = []
+    bus.subscribe(lambda e: release.wait(TIMEOUT))  # stuck on its first event
+    bus.subscribe(got.append)
+    try:
+        for _ in range(50):
+            bus.publish("job.status")
+        assert wait_until(lambda: len(got) == 50)
+        assert not release.is_set()
+        assert not bus.flush(0.2)  # the stuck one still holds its events
+    finally:
+        release.set()
+    assert bus.flush(TIMEOUT)
+    bus.close()
+    assert not any(s.thread.is_alive() for s in bus._subscribers)
+
+
+def test_unsubscribing_ends_that_subscribers_delivery_thread():
+    bus = EventBus()
+    unsubscribe = bus.subscribe(lambda e: None)
+    [sub] = bus._subscribers
+    bus.publish("job.status")
+    assert bus.flush(TIMEOUT)
+    unsubscribe()
+    sub.thread.join(TIMEOUT)
+    assert not sub.thread.is_alive()
+    bus.close()
+
+
 def test_unsubscribe_stops_delivery():
     bus = EventBus()
     got = []

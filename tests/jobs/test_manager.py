@@ -181,7 +181,7 @@ def test_a_forgotten_managers_threads_exit():
     jobs = [m.submit_function(lambda r, t: 1) for _ in range(3)]
     assert all(j.wait(TIMEOUT) for j in jobs)
     m.events.subscribe(lambda e: None)
-    threads = [*m._threads, m._housekeeper, m.events._thread]
+    threads = [*m._threads, m._housekeeper, *(s.thread for s in m.events._subscribers)]
     ref = weakref.ref(m)
     del m
     gc.collect()
