@@ -322,6 +322,24 @@ def test_an_unknown_job_id_is_a_readable_message_then_the_job_fails_saying_so(qp
         monitor.stop()
 
 
+def test_requests_refused_for_good_keep_the_job_tracked(qpu, manager):
+    # a 400 about a job says nothing about whether it still runs: never "lost"
+    monitor = StatusMonitor(manager, max_backoff_s=0.1, lost_after=2, rng=random.Random(5))
+    try:
+        provider = EmulatorProvider(qpu.url, poll_interval=0.05, monitor=monitor)
+        qpu.set_rate(0)
+        job = provider.submit(bell(), shots=10)
+        assert wait_until(lambda: job.status is S.QUEUED)
+        qpu.fail_requests(5, status=400)
+        assert wait_until(lambda: "HTTP 400" in (job.snapshot()["message"] or ""))
+        assert wait_until(lambda: monitor.info(job.id).errors >= 5)
+        assert not job.done
+        qpu.set_rate(600)
+        assert sum(job.result(TIMEOUT).counts.values()) == 10
+    finally:
+        monitor.stop()
+
+
 def test_a_job_the_provider_deletes_while_queued_fails_and_others_go_on(qpu, manager):
     monitor = StatusMonitor(manager, max_backoff_s=0.2, lost_after=3, rng=random.Random(4))
     try:
