@@ -14,14 +14,7 @@ import pytest
 
 import qmon_jupyter as qmon
 
-BELL = """OPENQASM 2.0;
-include "qelib1.inc";
-qreg q[2];
-creg c[2];
-h q[0];
-cx q[0], q[1];
-measure q -> c;
-"""
+from ._support import BELL
 
 #: Imported by ``import qmon_jupyter`` only if a user asks for them.
 HEAVY = ("qiskit", "braket", "distributed", "anywidget", "ipywidgets")

@@ -14,14 +14,7 @@ import pytest
 
 from qmon_jupyter.__main__ import SUBCOMMANDS, build_parser, main
 
-BELL = """OPENQASM 2.0;
-include "qelib1.inc";
-qreg q[2];
-creg c[2];
-h q[0];
-cx q[0],q[1];
-measure q -> c;
-"""
+from .._support import BELL
 
 
 def _qmon(*args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:

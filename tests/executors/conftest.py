@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import threading
-import time
 from types import SimpleNamespace
 from typing import TYPE_CHECKING
 
@@ -13,6 +12,8 @@ distributed = pytest.importorskip("distributed")
 
 from qmon_jupyter.circuits.ir import Circuit, Condition, Instruction  # noqa: E402
 from qmon_jupyter.executors.dask import DaskExecutor  # noqa: E402
+
+from .._support import wait_until as _wait_until  # noqa: E402
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator
@@ -72,11 +73,8 @@ def scheduler_keys(client: distributed.Client, states: tuple[str, ...] = ()) -> 
 
 def wait_until(predicate: Callable[[], bool], timeout: float = 30.0, what: str = "") -> None:
     """Poll ``predicate`` until true; fail naming ``what`` after ``timeout`` s."""
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        if time.monotonic() > deadline:
-            pytest.fail(f"timed out after {timeout} s waiting for {what or predicate}")
-        time.sleep(0.02)
+    if not _wait_until(predicate, timeout, 0.02):
+        pytest.fail(f"timed out after {timeout} s waiting for {what or predicate}")
 
 
 def quick_reconnect() -> object:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import threading
-import time
 from typing import TYPE_CHECKING, Any
 
 import pytest
@@ -12,19 +11,9 @@ from qmon_jupyter.circuits.ir import Circuit, Instruction
 from qmon_jupyter.jobs import JobManager
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Iterator
+    from collections.abc import Iterator
 
 TIMEOUT = 10.0  # every wait in these tests is bounded by this
-
-
-def wait_until(predicate: Callable[[], object], timeout: float = TIMEOUT) -> bool:
-    """Poll ``predicate`` until it is true; False after ``timeout`` seconds."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.002)
-    return bool(predicate())
 
 
 def ghz(n: int = 4, name: str = "ghz") -> Circuit:

@@ -8,7 +8,8 @@ import qmon_jupyter as qmon
 from qmon_jupyter.engine import run as engine_run
 from qmon_jupyter.jobs import JobManager, MonitoredSimulationExecutor, get_manager
 
-from .conftest import TIMEOUT, ghz, random_layers, wait_until
+from .._support import wait_until
+from .conftest import TIMEOUT, ghz, random_layers
 
 
 def test_get_manager_returns_one_manager_per_process():

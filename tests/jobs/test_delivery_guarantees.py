@@ -8,7 +8,8 @@ from collections import Counter
 from qmon_jupyter.jobs import JobManager
 from qmon_jupyter.jobs.states import TERMINAL
 
-from .conftest import TIMEOUT, Gate, wait_until
+from .._support import wait_until
+from .conftest import TIMEOUT, Gate
 
 _TERMINAL = {s.value for s in TERMINAL}
 

@@ -7,7 +7,8 @@ import time
 
 from qmon_jupyter.jobs import EventBus
 
-from .conftest import TIMEOUT, Gate, wait_until
+from .._support import wait_until
+from .conftest import TIMEOUT, Gate
 
 
 def test_events_are_numbered_in_order_and_delivered_in_order():

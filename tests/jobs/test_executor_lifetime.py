@@ -10,7 +10,8 @@ from qmon_jupyter.executors import LocalExecutor
 from qmon_jupyter.jobs import JobManager
 from qmon_jupyter.jobs import manager as manager_module
 
-from .conftest import TIMEOUT, ghz, wait_until
+from .._support import wait_until
+from .conftest import TIMEOUT, ghz
 
 
 class FakeExecutor(LocalExecutor):

@@ -13,14 +13,7 @@ from qmon_jupyter.jobs import JobManager
 from qmon_jupyter.jobs._identity import detect_kernel_id
 from qmon_jupyter.store._paths import current_kernel_id
 
-BELL = """OPENQASM 2.0;
-include "qelib1.inc";
-qreg q[2];
-creg c[2];
-h q[0];
-cx q[0], q[1];
-measure q -> c;
-"""
+from .._support import BELL
 
 
 @pytest.fixture

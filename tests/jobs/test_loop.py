@@ -9,7 +9,8 @@ import pytest
 from qmon_jupyter import JobCancelled
 from qmon_jupyter.jobs import JobStatus, progress
 
-from .conftest import TIMEOUT, wait_until
+from .._support import wait_until
+from .conftest import TIMEOUT
 
 S = JobStatus
 

@@ -12,7 +12,8 @@ from qmon_jupyter.circuits.ir import Circuit, Instruction
 from qmon_jupyter.engine import run as engine_run
 from qmon_jupyter.jobs import JobManager, JobStateError, JobStatus, JobType
 
-from .conftest import TIMEOUT, Gate, ghz, random_layers, wait_until
+from .._support import wait_until
+from .conftest import TIMEOUT, Gate, ghz, random_layers
 
 S = JobStatus
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 from qmon_jupyter.jobs import JobManager
 from qmon_jupyter.resources import ResourceMonitor, get_resource_monitor
 
-from .conftest import TIMEOUT, wait_until
+from .._support import wait_until
+from .conftest import TIMEOUT
 
 
 def test_samples_have_the_contract_shape_and_history_is_bounded():

@@ -10,24 +10,7 @@ import pytest
 from qmon_jupyter.jobs import JobManager
 from qmon_jupyter.widget._sync import get_publisher
 
-BELL = """OPENQASM 2.0;
-include "qelib1.inc";
-qreg q[2];
-creg c[2];
-h q[0];
-cx q[0], q[1];
-measure q -> c;
-"""
-
-
-def wait_until(predicate, timeout=15.0, interval=0.02):
-    """Poll ``predicate`` until it is true or ``timeout`` passes; return its last value."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = predicate()
-        if value or time.monotonic() > deadline:
-            return value
-        time.sleep(interval)
+from .._support import wait_until
 
 
 def sync_threads():

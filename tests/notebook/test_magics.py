@@ -9,7 +9,7 @@ from IPython.utils.capture import capture_output
 from qmon_jupyter.jobs import get_manager
 from qmon_jupyter.widget import ExecutionDashboard, JobWidget
 
-from .conftest import BELL, wait_until
+from .._support import BELL, wait_until
 
 
 @pytest.fixture(scope="module")

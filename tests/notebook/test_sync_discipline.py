@@ -12,7 +12,8 @@ import ipywidgets
 from qmon_jupyter.widget import ExecutionDashboard, JobWidget
 from qmon_jupyter.widget._sync import MIN_INTERVAL_S, get_publisher
 
-from .conftest import BELL, sync_threads, wait_until
+from .._support import BELL, wait_until
+from .conftest import sync_threads
 
 BUDGET_BYTES = 16 * 1024
 

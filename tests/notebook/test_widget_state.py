@@ -9,7 +9,7 @@ import pytest
 from qmon_jupyter.widget import ExecutionDashboard, JobWidget
 from qmon_jupyter.widget._sync import get_publisher
 
-from .conftest import BELL, wait_until
+from .._support import BELL, wait_until
 
 
 def test_job_widget_ends_with_a_histogram_of_the_top_outcomes(manager):

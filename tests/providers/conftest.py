@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import random
-import time
 from typing import TYPE_CHECKING
 
 import pytest
@@ -13,21 +12,9 @@ from qmon_jupyter.jobs import JobManager
 from qmon_jupyter.providers import EmulatedQPU, EmulatorProvider, StatusMonitor
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Iterator
+    from collections.abc import Iterator
 
 TIMEOUT = 20.0  # every wait in these tests is bounded by this
-
-
-def wait_until(
-    predicate: Callable[[], object], timeout: float = TIMEOUT, step: float = 0.01
-) -> bool:
-    """Poll ``predicate`` until it is true; False after ``timeout`` seconds."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(step)
-    return bool(predicate())
 
 
 def bell(name: str = "bell") -> Circuit:

@@ -18,7 +18,8 @@ from qmon_jupyter.errors import JobFailed, QmonError
 from qmon_jupyter.jobs import JobStateError, JobStatus
 from qmon_jupyter.providers import StatusMonitor
 
-from .conftest import TIMEOUT, wait_until
+from .._support import wait_until
+from .conftest import TIMEOUT
 
 S = JobStatus
 

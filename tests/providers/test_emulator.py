@@ -21,7 +21,8 @@ from qmon_jupyter.providers import (
     ProviderUnavailable,
 )
 
-from .conftest import TIMEOUT, bell, wait_until
+from .._support import wait_until
+from .conftest import TIMEOUT, bell
 
 
 @pytest.fixture

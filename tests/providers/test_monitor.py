@@ -15,7 +15,8 @@ from qmon_jupyter.errors import JobCancelled, JobFailed, QmonError
 from qmon_jupyter.jobs import JobStatus
 from qmon_jupyter.providers import Budget, EmulatedQPU, EmulatorProvider, StatusMonitor
 
-from .conftest import TIMEOUT, bell, wait_until
+from .._support import wait_until
+from .conftest import TIMEOUT, bell
 
 S = JobStatus
 

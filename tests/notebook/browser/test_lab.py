@@ -6,6 +6,7 @@ import re
 
 import pytest
 
+from ..._support import BELL
 from .conftest import cell_output, open_notebook, run_all_cells
 
 pytestmark = pytest.mark.browser
@@ -65,14 +66,6 @@ def test_a_qmon_cell_shows_progress_pauses_resumes_and_cancels(page, lab):
     assert badge.text_content() == "cancelled"
     assert page.dialogs == []
 
-
-BELL = """OPENQASM 2.0;
-include "qelib1.inc";
-qreg q[2];
-creg c[2];
-h q[0];
-cx q[0], q[1];
-measure q -> c;"""
 
 HOSTILE = "<img src=x onerror=alert(1)>"
 
