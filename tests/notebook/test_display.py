@@ -8,20 +8,15 @@ import nbformat
 import pytest
 from nbclient import NotebookClient
 
+from .._support import BELL
+
 WIDGET = "application/vnd.jupyter.widget-view+json"
 
 pytestmark = pytest.mark.slow
 
-SUBMIT = '''import qmon_jupyter as qmon
-bell = """OPENQASM 2.0;
-include "qelib1.inc";
-qreg q[2];
-creg c[2];
-h q[0];
-cx q[0], q[1];
-measure q -> c;
-"""
-qmon.submit(bell, shots=1000, seed=1, name="bell in a kernel")'''
+SUBMIT = f"""import qmon_jupyter as qmon
+bell = {BELL!r}
+qmon.submit(bell, shots=1000, seed=1, name="bell in a kernel")"""
 
 
 @pytest.fixture(scope="module")
