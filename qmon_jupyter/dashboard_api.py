@@ -16,15 +16,16 @@ the job's state or provider forbids raises
 from __future__ import annotations
 
 import os
+import sys
 import time
-from typing import TYPE_CHECKING, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 from .errors import JobStateError
 from .jobs.snapshot import SCHEMA_VERSION, iso_utc
 from .jobs.states import ACTIVE, JobStatus, JobType
 
 if TYPE_CHECKING:
-    from collections.abc import Iterable
+    from collections.abc import Iterable, Iterator
 
     from .jobs.manager import JobManager
 
@@ -118,6 +119,17 @@ class PagingSource(DashboardSource, Protocol):
         """Return what :meth:`DashboardAPI.get_dashboard_state` returns."""
         ...
 
+    def iter_job_pages(
+        self,
+        *,
+        status: list[str] | None,
+        type: list[str] | None,  # noqa: A002 - the snapshot's key
+        kernel: list[str] | None,
+        page_size: int,
+    ) -> Iterator[list[dict]]:
+        """Every matching job, newest first, a page at a time (for exports)."""
+        ...
+
     def hardware(self, limit: int = 200) -> dict:
         """Return what :meth:`DashboardAPI.get_hardware` returns, with ``total``."""
         ...
@@ -205,6 +217,39 @@ class DashboardAPI:
         ]
         jobs.sort(key=lambda s: (s["created_at"] or "", s["id"]), reverse=True)
         return {"jobs": jobs[offset : offset + limit], "total": len(jobs)}
+
+    def iter_jobs(
+        self,
+        status: str | Iterable[str] | None = None,
+        type: str | Iterable[str] | None = None,  # noqa: A002 - the query parameter's name
+        kernel: str | Iterable[str] | None = None,
+        page_size: int = 500,
+    ) -> Iterator[list[dict]]:
+        """Every matching job, newest first, in pages of ``page_size`` (an export streams them).
+
+        Filters as for :meth:`get_jobs`. Nothing is read until the first page
+        is asked for, and each page is read when asked for.
+        """
+        if page_size < 1:
+            raise ValueError(f"page_size must be at least 1, not {page_size}")
+        statuses = _parse_statuses(status)  # bad filters raise here, not at the first page
+        types = _parse_names(type, JobType)
+        kernels = _parse_names(kernel)
+        if self._paging:
+            return self.source.iter_job_pages(
+                status=None if statuses is None else sorted(statuses),
+                type=None if types is None else sorted(types),
+                kernel=None if kernels is None else sorted(kernels),
+                page_size=page_size,
+            )
+        return self._iter_listed(statuses, types, kernels, page_size)
+
+    def _iter_listed(
+        self, statuses: Any, types: Any, kernels: Any, page_size: int
+    ) -> Iterator[list[dict]]:
+        jobs = self.get_jobs(statuses, types, kernels, limit=sys.maxsize)["jobs"]
+        for start in range(0, len(jobs), page_size):
+            yield jobs[start : start + page_size]
 
     def get_job(self, job_id: str) -> dict:
         """One job's snapshot; KeyError naming the id if unknown."""

@@ -178,20 +178,43 @@ class ExportHandler(QmonAPIHandler):
         status = self.list_param("status", STATUSES)
         job_type = self.list_param("type", TYPES)
         kernel = self.list_param("kernel")
-        page = await self.qmon.run(
-            lambda: self.qmon.api.get_jobs(
-                status=status, type=job_type, kernel=kernel, limit=10**9, offset=0
+        pages = self.qmon.api.iter_jobs(status=status, type=job_type, kernel=kernel)
+
+        def next_chunk() -> tuple[int, str] | None:
+            # read and render one page on a reader thread, not on the event loop
+            page = next(pages, None)
+            if page is None:
+                return None
+            if fmt == "csv":
+                return len(page), export_csv(page, header=False)
+            return len(page), ",".join(
+                json.dumps(s, separators=(",", ":"), default=str) for s in page
             )
-        )
-        jobs, total = page["jobs"], page["total"]
+
+        # the first page is read before anything is sent: a store error is still a 503
+        chunk = await self.qmon.run(next_chunk)
         stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
         self.set_header("Content-Disposition", f'attachment; filename="qmon-jobs-{stamp}.{fmt}"')
         self.set_header("Cache-Control", "no-store")
+        # APIHandler.finish() sets the type again: the same one, for a body never flushed
+        content_type = "text/csv; charset=utf-8" if fmt == "csv" else "application/json"
+        self.set_header("Content-Type", content_type)
         if fmt == "csv":
-            text = await self.qmon.run(export_csv, jobs)
-            self.finish(text, set_content_type="text/csv; charset=utf-8")
-            return
-        self.finish(json.dumps({"jobs": jobs, "total": total, "exported_at": stamp}, default=str))
+            self.write(export_csv([], header=True))
+        else:
+            self.write(f'{{"exported_at":"{stamp}","jobs":[')
+        # Streamed a page at a time: 10,000 jobs are never all in memory at once.
+        total = 0
+        while chunk is not None:
+            count, text = chunk
+            if count:
+                self.write(("," if total and fmt == "json" else "") + text)
+                total += count
+                await self.flush()
+            chunk = await self.qmon.run(next_chunk)
+        if fmt == "json":
+            self.write(f'],"total":{total}}}')
+        self.finish(set_content_type=content_type)
 
 
 class OpenAPIHandler(QmonAPIHandler):

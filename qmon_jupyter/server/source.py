@@ -26,6 +26,8 @@ from qmon_jupyter.jobs.snapshot import SCHEMA_VERSION
 from qmon_jupyter.store._paths import iso_now
 
 if TYPE_CHECKING:
+    from collections.abc import Iterator
+
     from .service import QmonService
 
 __all__ = ["ACTIONS", "StoreSource", "export_csv"]
@@ -223,6 +225,16 @@ class StoreSource:
 
     # -- fast paths ------------------------------------------------------------------
 
+    def iter_job_pages(self, *, page_size: int = 500, **filters: Any) -> Iterator[list[dict]]:
+        """Every matching job, newest first, ``page_size`` snapshots at a time.
+
+        The matching row ids are read once, at the first page; each page then
+        reads only its snapshots (a job deleted meanwhile is left out).
+        """
+        ids = self.store.job_rowids(**filters)
+        for start in range(0, len(ids), page_size):
+            yield self.store.jobs_by_rowid(ids[start : start + page_size])
+
     def page_jobs(self, **filters: Any) -> dict:
         """``{"jobs": [...], "total": n}``, newest first, paginated in SQL."""
         jobs, total = self.store.list_jobs(**filters)
@@ -305,11 +317,12 @@ def _server_resources() -> dict[str, Any] | None:
         return None
 
 
-def export_csv(jobs: list[dict[str, Any]]) -> str:
+def export_csv(jobs: list[dict[str, Any]], *, header: bool = True) -> str:
     """Jobs as CSV; cells that a spreadsheet would run as formulas are quoted with ``'``."""
     out = io.StringIO()
     writer = csv.writer(out)
-    writer.writerow(_CSV_COLUMNS)
+    if header:
+        writer.writerow(_CSV_COLUMNS)
     for snap in jobs:
         error = snap.get("error") or {}
         row = {**snap, "error_type": error.get("type"), "error_message": error.get("message")}

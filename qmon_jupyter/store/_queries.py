@@ -14,7 +14,6 @@ from ._schema import TERMINAL_STATUSES
 if TYPE_CHECKING:
     import sqlite3
     import threading
-    from collections.abc import Iterator
     from contextlib import AbstractContextManager
     from pathlib import Path
 
@@ -24,6 +23,20 @@ _TERMINAL_SQL = "('" + "','".join(TERMINAL_STATUSES) + "')"
 _STATUSES = ("pending", "queued", "running", "paused", "completed", "failed", "cancelled")
 _TYPES = ("simulation", "hardware", "optimization", "analysis")
 #: orders ``list_jobs`` knows (each has an index)
+
+
+def _job_filter(
+    status: list[str] | None, type_: list[str] | None, kernel: list[str] | None
+) -> tuple[str, list[str]]:
+    """Return the WHERE clause (and its arguments) of a jobs query's filters."""
+    where, args = [], []
+    for column, values in (("status", status), ("type", type_), ("kernel_id", kernel)):
+        if values:
+            where.append(f"{column} IN ({','.join('?' * len(values))})")
+            args.extend(values)
+    return (f" WHERE {' AND '.join(where)}" if where else ""), args
+
+
 _ORDERS = {
     "newest": "created_at DESC, rowid DESC",
     "oldest": "created_at ASC, rowid ASC",
@@ -65,32 +78,51 @@ class StoreQueries:
         order: str = "newest",
     ) -> tuple[list[dict[str, Any]], int]:
         """Jobs over every kernel (``order``: newest, oldest or finished first), and the total."""
-        where, args = [], []
-        for column, values in (("status", status), ("type", type), ("kernel_id", kernel)):
-            if values:
-                where.append(f"{column} IN ({','.join('?' * len(values))})")
-                args.extend(values)
-        clause = f" WHERE {' AND '.join(where)}" if where else ""
-        order_by = _ORDERS[order]
+        clause, args = _job_filter(status, type, kernel)
         with self._reading() as c:
             total = c.execute(f"SELECT count(*) FROM jobs{clause}", args).fetchone()[0]  # noqa: S608
-            # sort row ids (covered by the indexes), then fetch only the page's snapshots:
-            # sorting whole rows would drag every snapshot through SQLite's sorter
-            ids = [
+        ids = self.job_rowids(
+            status=status, type=type, kernel=kernel, limit=limit, offset=offset, order=order
+        )
+        return self.jobs_by_rowid(ids), int(total)
+
+    def job_rowids(
+        self,
+        *,
+        status: list[str] | None = None,
+        type: list[str] | None = None,  # noqa: A002 - the REST parameter's name
+        kernel: list[str] | None = None,
+        limit: int = -1,
+        offset: int = 0,
+        order: str = "newest",
+    ) -> list[int]:
+        """Row ids of the matching jobs in ``order`` (all of them by default: ints are cheap).
+
+        Sorting row ids is covered by the indexes; :meth:`jobs_by_rowid` then
+        fetches only the snapshots wanted. Sorting whole rows would drag every
+        snapshot through SQLite's sorter.
+        """
+        clause, args = _job_filter(status, type, kernel)
+        order_by = _ORDERS[order]
+        with self._reading() as c:
+            return [
                 r[0]
                 for r in c.execute(
                     f"SELECT rowid FROM jobs{clause} ORDER BY {order_by} LIMIT ? OFFSET ?",  # noqa: S608
                     [*args, limit, offset],
                 )
             ]
-            snaps: dict[int, str] = {}
+
+    def jobs_by_rowid(self, ids: list[int]) -> list[dict[str, Any]]:
+        """Return the snapshots of ``ids``, in that order (rows deleted since are left out)."""
+        snaps: dict[int, str] = {}
+        with self._reading() as c:
             for start in range(0, len(ids), 500):
                 chunk = ids[start : start + 500]
                 marks = ",".join("?" * len(chunk))
                 query = f"SELECT rowid, snapshot FROM jobs WHERE rowid IN ({marks})"  # noqa: S608
                 snaps.update(c.execute(query, chunk).fetchall())
-        rows = [(snaps[i],) for i in ids if i in snaps]
-        return [json.loads(r[0]) for r in rows], int(total)
+        return [json.loads(snaps[i]) for i in ids if i in snaps]
 
     def job_stats(self) -> dict[str, Any]:
         """Count jobs by status and type; give durations, throughput and success rate.
@@ -380,16 +412,6 @@ class StoreQueries:
                 " AND (kind GLOB 'job.*' OR kind GLOB 'notification.*') ORDER BY seq LIMIT ?",
                 (seq, limit),
             ).fetchall()
-
-    def iter_all_jobs(self, batch: int = 1000) -> Iterator[dict[str, Any]]:
-        """Every stored job, newest first, read in batches (for export)."""
-        offset = 0
-        while True:
-            jobs, _ = self.list_jobs(limit=batch, offset=offset)
-            yield from jobs
-            if len(jobs) < batch:
-                return
-            offset += batch
 
     def info(self) -> dict[str, Any]:
         """Where the store is and whether it answers."""

@@ -111,3 +111,17 @@ def test_hardware_lists_provider_jobs_and_their_health(api, manager):
     assert [j["id"] for j in hw["jobs"]] == [job.id]
     assert hw["providers"][0]["name"] == "emulator"
     assert hw["providers"][0]["health"] == "ok"
+
+
+def test_iter_jobs_pages_every_matching_job_newest_first(api, manager):
+    jobs = [manager.submit_function(lambda r, t: 1, name=f"p{i}") for i in range(5)]
+    assert all(j.wait(TIMEOUT) for j in jobs)
+    pages = list(api.iter_jobs(page_size=2))
+    assert [len(p) for p in pages] == [2, 2, 1]
+    flat = [s["id"] for p in pages for s in p]
+    assert flat == [s["id"] for s in api.get_jobs(limit=10)["jobs"]]
+    assert list(api.iter_jobs(status="failed")) == []
+    with pytest.raises(ValueError, match="nope"):
+        api.iter_jobs(status="nope")  # at the call, not at the first page
+    with pytest.raises(ValueError, match="page_size"):
+        api.iter_jobs(page_size=0)

@@ -10,6 +10,8 @@ import time
 import pytest
 from tornado.httpclient import HTTPClientError
 
+from .conftest import snapshot
+
 
 def body(response):
     return json.loads(response.body.decode())
@@ -373,6 +375,34 @@ async def test_export_json_and_csv_downloads(jp_fetch, kernel):
     assert "'=HYPERLINK(evil)" in text  # a formula is never handed to a spreadsheet
     code, _ = await fetch_error(jp_fetch, "api", "qmon", "export", params={"format": "xml"})
     assert code == 400
+
+
+async def test_export_streams_every_page_newest_first(jp_fetch, store):
+    # 1,234 jobs: more than two pages of 500, each read and sent on its own
+    snaps = [
+        snapshot(
+            f"job{i:04d}",
+            created_at=f"2026-11-29T10:{i // 60 % 60:02d}:{i % 60:02d}.{i // 3600:03d}Z",
+            status="failed" if i % 10 == 0 else "completed",
+        )
+        for i in range(1234)
+    ]
+    store.write_batch("k-test", jobs=snaps)
+    exported = body(await jp_fetch("api", "qmon", "export", params={"format": "json"}))
+    ids = [j["id"] for j in exported["jobs"]]
+    assert exported["total"] == len(ids) == len(set(ids)) == 1234
+    created = [j["created_at"] for j in exported["jobs"]]
+    assert created == sorted(created, reverse=True)
+    failed = await jp_fetch("api", "qmon", "export", params={"format": "csv", "status": "failed"})
+    rows = failed.body.decode().splitlines()
+    assert len(rows) == 1 + 124
+    assert all(",failed," in row for row in rows[1:])
+    empty = await jp_fetch("api", "qmon", "export", params={"kernel": "nobody"})
+    assert empty.headers["Content-Type"] == "application/json"
+    assert (body(empty)["jobs"], body(empty)["total"]) == ([], 0)
+    header_only = await jp_fetch("api", "qmon", "export", params={"format": "csv", "kernel": "x"})
+    assert header_only.headers["Content-Type"].startswith("text/csv")
+    assert len(header_only.body.decode().splitlines()) == 1
 
 
 async def test_prometheus_metrics_appear_in_server_metrics(jp_fetch, kernel):
