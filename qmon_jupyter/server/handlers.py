@@ -12,6 +12,7 @@ from datetime import datetime, timezone
 
 from jupyter_server.auth.decorator import authorized
 from tornado import web
+from tornado.iostream import StreamClosedError
 
 from ._base import MAX_LIMIT, MAX_OFFSET, QmonAPIHandler, check_id
 from .openapi import openapi_document
@@ -205,13 +206,16 @@ class ExportHandler(QmonAPIHandler):
             self.write(f'{{"exported_at":"{stamp}","jobs":[')
         # Streamed a page at a time: 10,000 jobs are never all in memory at once.
         total = 0
-        while chunk is not None:
-            count, text = chunk
-            if count:
-                self.write(("," if total and fmt == "json" else "") + text)
-                total += count
-                await self.flush()
-            chunk = await self.qmon.run(next_chunk)
+        try:
+            while chunk is not None:
+                count, text = chunk
+                if count:
+                    self.write(("," if total and fmt == "json" else "") + text)
+                    total += count
+                    await self.flush()
+                chunk = await self.qmon.run(next_chunk)
+        except StreamClosedError:
+            return  # the client went away: stop reading pages
         if fmt == "json":
             self.write(f'],"total":{total}}}')
         self.finish(set_content_type=content_type)

@@ -405,6 +405,30 @@ async def test_export_streams_every_page_newest_first(jp_fetch, store):
     assert len(header_only.body.decode().splitlines()) == 1
 
 
+async def test_a_client_leaving_mid_export_stops_it_quietly(
+    jp_fetch, jp_base_url, jp_http_port, store, caplog
+):
+    from jupyter_server.serverapp import ServerApp
+
+    store.write_batch("k-test", jobs=[snapshot(f"big{i:05d}") for i in range(3000)])
+    token = ServerApp.instance().identity_provider.token
+    reader, writer = await asyncio.open_connection("127.0.0.1", jp_http_port)
+    request = (
+        f"GET {jp_base_url}api/qmon/export?format=json HTTP/1.1\r\n"
+        f"Host: 127.0.0.1:{jp_http_port}\r\nAuthorization: token {token}\r\n\r\n"
+    )
+    writer.write(request.encode())
+    await writer.drain()
+    head = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), 10)
+    assert b" 200 " in head.split(b"\r\n")[0]
+    await asyncio.wait_for(reader.read(1000), 10)  # the first bytes of a ~3 MB body
+    writer.close()
+    await asyncio.sleep(0.5)  # the server notices at its next write
+    assert body(await jp_fetch("api", "qmon", "jobs"))["total"] == 3000  # still serving
+    assert "Uncaught exception" not in caplog.text
+    assert "Cannot send error" not in caplog.text
+
+
 async def test_prometheus_metrics_appear_in_server_metrics(jp_fetch, kernel):
     kernel.add(status="running", rate=250.0)
     kernel.add(status="queued")
