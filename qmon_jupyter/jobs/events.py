@@ -70,6 +70,7 @@ class _Subscriber:
     """One callback and its queue (guarded by the bus's lock)."""
 
     __slots__ = (
+        "__weakref__",
         "active",
         "callback",
         "delivering",
@@ -224,14 +225,16 @@ class EventBus:
         with self._lock:
             if self._closed:
                 raise RuntimeError("the event bus is closed")
-            self._subscribers = [*self._subscribers, sub]
+            # The thread holds the bus and its subscriber weakly: a forgotten bus (and a
+            # manager its callbacks refer to) can still be collected.
             sub.thread = threading.Thread(
                 target=_deliver_loop,
-                args=(weakref.ref(self), sub, self._drained),
+                args=(weakref.ref(self), weakref.ref(sub), sub.wake, self._drained),
                 name="qmon-events",
                 daemon=True,
             )
             sub.thread.start()
+            self._subscribers = [*self._subscribers, sub]
 
         def unsubscribe() -> None:
             with self._lock:
@@ -288,8 +291,11 @@ class EventBus:
     def flush(self, timeout: float | None = 5.0) -> bool:
         """Wait until every queued event was delivered; False on timeout."""
         deadline = None if timeout is None else time.monotonic() + timeout
+        me = threading.current_thread()  # a callback flushing: not waiting for itself
         with self._lock:
-            while busy := [s for s in self._subscribers if s.live or s.delivering]:
+            while busy := [
+                s for s in self._subscribers if (s.live or s.delivering) and s.thread is not me
+            ]:
                 if not all(s.thread is not None and s.thread.is_alive() for s in busy):
                     return False
                 remaining = None if deadline is None else deadline - time.monotonic()
@@ -314,31 +320,36 @@ class EventBus:
 
 
 def _deliver_loop(
-    bus_ref: weakref.ReferenceType[EventBus], sub: _Subscriber, drained: threading.Condition
+    bus_ref: weakref.ReferenceType[EventBus],
+    sub_ref: weakref.ReferenceType[_Subscriber],
+    wake: threading.Condition,
+    drained: threading.Condition,
 ) -> None:
-    # One subscriber's delivery thread. It holds the bus only while taking or
-    # delivering a batch, so a forgotten bus (and its manager) can be
-    # collected and the thread then exits.
-    wake = sub.wake
+    # One subscriber's delivery thread. It holds the bus and the subscriber
+    # only while taking or delivering a batch, so a forgotten bus (and its
+    # manager, even one its callback refers to) can be collected; the thread
+    # then exits.
     while True:
         with wake:
             while True:
-                bus = bus_ref()
-                if bus is None or bus._closed or not sub.active:
+                bus, sub = bus_ref(), sub_ref()
+                if bus is None or sub is None or bus._closed or not sub.active:
                     drained.notify_all()
                     return
                 events = sub.take(_BATCH)
                 if events:
                     sub.delivering = True
                     break
-                del bus
+                del bus, sub
                 drained.notify_all()  # flush() waiters: this queue is empty
                 wake.wait(1.0)
         try:
             for event in events:
+                if not sub.active:
+                    break  # unsubscribed meanwhile: nothing more reaches the callback
                 try:
                     sub.callback(event)
-                except Exception:  # noqa: PERF203 - one failing event must not stop the rest
+                except Exception:  # one failing event must not stop the rest
                     sub.errors += 1
                     if sub.errors == 1 or sub.errors % 1000 == 0:
                         logger.exception("qmon event subscriber %r failed", sub.callback)
@@ -346,4 +357,4 @@ def _deliver_loop(
             with wake:
                 sub.delivering = False
                 drained.notify_all()
-            del bus, events
+            del bus, sub, events

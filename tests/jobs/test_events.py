@@ -183,6 +183,38 @@ def test_unsubscribing_ends_that_subscribers_delivery_thread():
     bus.close()
 
 
+def test_nothing_reaches_a_callback_after_unsubscribe_returns():
+    bus = EventBus()
+    got = []
+    first = threading.Event()
+    release = threading.Event()
+
+    def slow(event):
+        got.append(event["seq"])
+        first.set()
+        release.wait(TIMEOUT)
+
+    unsubscribe = bus.subscribe(slow)
+    for _ in range(10):
+        bus.publish("job.status")  # one batch: the callback holds the first event
+    assert first.wait(TIMEOUT)
+    unsubscribe()
+    release.set()
+    time.sleep(0.1)
+    assert got == [1]
+    bus.close()
+
+
+def test_a_callback_may_flush_its_own_bus():
+    bus = EventBus()
+    answers = []
+    bus.subscribe(lambda e: answers.append(bus.flush(1.0)))
+    bus.publish("job.status")
+    assert wait_until(lambda: answers)
+    assert answers == [True]  # not a wait on itself until the timeout
+    bus.close()
+
+
 def test_unsubscribe_stops_delivery():
     bus = EventBus()
     got = []

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import gc
 import weakref
 
@@ -192,6 +193,19 @@ def test_a_forgotten_managers_threads_exit():
     assert jobs[0].result(0).value == 1
     with pytest.raises(RuntimeError, match="no longer exists"):
         jobs[0].cancel()
+
+
+def test_a_forgotten_manager_is_collected_even_when_a_subscriber_refers_to_it():
+    m = JobManager()
+    m.events.subscribe(functools.partial(lambda manager, _event: manager.kernel_id, m))
+    assert m.submit_function(lambda r, t: 1).wait(TIMEOUT)
+    assert m.events.flush(TIMEOUT)
+    threads = [s.thread for s in m.events._subscribers]
+    ref = weakref.ref(m)
+    del m
+    gc.collect()
+    assert ref() is None
+    assert wait_until(lambda: not any(t.is_alive() for t in threads))
 
 
 def test_cleanup_keeps_at_most_max_finished_jobs(manager):
