@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 from datetime import datetime, timezone
+from typing import TYPE_CHECKING
 
 from jupyter_server.auth.decorator import authorized
 from tornado import web
@@ -18,6 +19,9 @@ from ._base import MAX_LIMIT, MAX_OFFSET, QmonAPIHandler, check_id
 from .openapi import openapi_document
 from .source import export_csv
 from .sse import EventStreamHandler
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
 
 __all__ = ["default_handlers"]
 
@@ -204,7 +208,23 @@ class ExportHandler(QmonAPIHandler):
             self.write(export_csv([], header=True))
         else:
             self.write(f'{{"exported_at":"{stamp}","jobs":[')
-        # Streamed a page at a time: 10,000 jobs are never all in memory at once.
+        total = await self._stream(chunk, next_chunk, fmt)
+        if total is None:
+            return
+        if fmt == "json":
+            self.write(f'],"total":{total}}}')
+        self.finish(set_content_type=content_type)
+
+    async def _stream(
+        self,
+        chunk: tuple[int, str] | None,
+        next_chunk: Callable[[], tuple[int, str] | None],
+        fmt: str,
+    ) -> int | None:
+        """Send rendered pages as they are read; the jobs sent, or None if it stopped early.
+
+        A page at a time: 10,000 jobs are never all in memory at once.
+        """
         total = 0
         try:
             while chunk is not None:
@@ -215,10 +235,15 @@ class ExportHandler(QmonAPIHandler):
                     await self.flush()
                 chunk = await self.qmon.run(next_chunk)
         except StreamClosedError:
-            return  # the client went away: stop reading pages
-        if fmt == "json":
-            self.write(f'],"total":{total}}}')
-        self.finish(set_content_type=content_type)
+            return None  # the client went away: stop reading pages
+        except Exception:
+            # The headers are out: an error status cannot be sent. Closing the
+            # connection before the last chunk makes the download fail visibly,
+            # instead of ending a cut-off file as if it were complete.
+            self.log.exception("qmon export failed after %d jobs; connection closed", total)
+            self.request.connection.close()
+            return None
+        return total
 
 
 class OpenAPIHandler(QmonAPIHandler):

@@ -429,6 +429,34 @@ async def test_a_client_leaving_mid_export_stops_it_quietly(
     assert "Cannot send error" not in caplog.text
 
 
+async def test_an_export_cut_short_by_shutdown_fails_visibly(
+    jp_fetch, jp_base_url, jp_http_port, store
+):
+    from jupyter_server.serverapp import ServerApp
+
+    store.write_batch("k-test", jobs=[snapshot(f"big{i:05d}") for i in range(3000)])
+    assert body(await jp_fetch("api", "qmon", "jobs"))["total"] == 3000
+    server = ServerApp.instance()
+    reader, writer = await asyncio.open_connection("127.0.0.1", jp_http_port, limit=2**16)
+    request = (
+        f"GET {jp_base_url}api/qmon/export?format=csv HTTP/1.1\r\n"
+        f"Host: 127.0.0.1:{jp_http_port}\r\n"
+        f"Authorization: token {server.identity_provider.token}\r\n\r\n"
+    )
+    writer.write(request.encode())
+    await writer.drain()
+    head = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), 10)
+    assert b"chunked" in head.lower()
+    await server.cleanup_extensions()  # the store goes away mid-download
+    received = b""
+    while chunk := await asyncio.wait_for(reader.read(2**16), 10):
+        received += chunk
+    writer.close()
+    # no terminating zero-size chunk: the client knows the file is incomplete
+    assert not received.endswith(b"\r\n0\r\n\r\n")
+    assert received.count(b"\nbig") < 3000
+
+
 async def test_prometheus_metrics_appear_in_server_metrics(jp_fetch, kernel):
     kernel.add(status="running", rate=250.0)
     kernel.add(status="queued")
