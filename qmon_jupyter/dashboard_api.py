@@ -407,11 +407,16 @@ def _parse_statuses(status: str | Iterable[str] | None) -> frozenset[str] | None
 def _parse_names(
     value: str | Iterable[str] | None, enum: type[JobStatus | JobType] | None = None
 ) -> frozenset[str] | None:
-    """``"a,b"`` or a list as a set (checked against ``enum``: ValueError naming a bad one)."""
+    """``"a,b"`` or a list as a set (checked against ``enum``: ValueError naming a bad one).
+
+    None, ``""`` and an empty list all mean "no filter" (None).
+    """
     if value is None or value == "":
         return None
     names = value.split(",") if isinstance(value, str) else list(value)
     names = [str(name).strip() for name in names if str(name).strip()]
+    if not names:  # no values is no filter, whichever the source
+        return None
     return frozenset(names if enum is None else (enum(name).value for name in names))
 
 

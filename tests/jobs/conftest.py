@@ -13,7 +13,7 @@ from qmon_jupyter.jobs import JobManager
 if TYPE_CHECKING:
     from collections.abc import Iterator
 
-TIMEOUT = 10.0  # every wait in these tests is bounded by this
+TIMEOUT = 10.0  # job waits in these tests are bounded by this (wait_until: 20 s by default)
 
 
 def ghz(n: int = 4, name: str = "ghz") -> Circuit:

@@ -63,6 +63,7 @@ def test_get_jobs_takes_several_types_at_once(api, manager):
     names = {j["name"] for j in api.get_jobs(type=["analysis", "optimization"])["jobs"]}
     assert names == {"loop", "opt"}
     assert api.get_jobs(type="analysis,simulation")["total"] == 1
+    assert api.get_jobs(type=[])["total"] == api.get_jobs(type=",")["total"] == 2  # no filter
     assert len(api.get_notifications(include_dismissed=True, limit=1)) == 1
 
 
