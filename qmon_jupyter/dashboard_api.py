@@ -260,14 +260,18 @@ class DashboardAPI:
         return self.source.statistics()
 
     def get_hardware(self, limit: int = 200) -> dict:
-        """Return provider jobs (each with ``last_poll``) and the health of their providers."""
+        """Return provider jobs (at most ``limit``, each with ``last_poll``) and providers.
+
+        ``total`` counts every provider job; each provider has its health and
+        its jobs and active jobs.
+        """
         if self._paging:
             return self.source.hardware(limit)
-        jobs = _dashboard_order(self.source.list_jobs(type="hardware"))[:limit]
-        providers = {p["name"]: p for p in summarize_providers(jobs)}
+        every = _dashboard_order(self.source.list_jobs(type="hardware"))
+        providers = {p["name"]: p for p in summarize_providers(every)}
         for provider in self.source.status().get("providers", []):
             providers.setdefault(provider["name"], {**provider, "jobs": 0, "active": 0})
-        return {"jobs": jobs, "providers": list(providers.values())}
+        return {"jobs": every[:limit], "total": len(every), "providers": list(providers.values())}
 
     def get_status(self) -> dict:
         """Kernels, providers, store and version."""

@@ -93,6 +93,14 @@ class QmonService:
             raise web.HTTPError(503, "qmon is shutting down", reason="Service Unavailable") from exc
         try:
             return await future
+        except asyncio.CancelledError:
+            task = asyncio.current_task()
+            if self.closed and (task is None or not task.cancelling()):
+                # the pool dropped this work item at shutdown; the request itself goes on
+                raise web.HTTPError(
+                    503, "qmon is shutting down", reason="Service Unavailable"
+                ) from None
+            raise
         except StoreUnavailable as exc:
             raise web.HTTPError(503, str(exc), reason="Store Unavailable") from exc
         except KeyError as exc:

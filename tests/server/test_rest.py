@@ -432,12 +432,19 @@ async def test_a_client_leaving_mid_export_stops_it_quietly(
 async def test_an_export_cut_short_by_shutdown_fails_visibly(
     jp_fetch, jp_base_url, jp_http_port, store
 ):
+    import socket
+
     from jupyter_server.serverapp import ServerApp
 
     store.write_batch("k-test", jobs=[snapshot(f"big{i:05d}") for i in range(3000)])
     assert body(await jp_fetch("api", "qmon", "jobs"))["total"] == 3000
     server = ServerApp.instance()
-    reader, writer = await asyncio.open_connection("127.0.0.1", jp_http_port, limit=2**16)
+    # a small receive window: the server blocks on its first page until we read
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    sock.setblocking(False)
+    await asyncio.get_running_loop().sock_connect(sock, ("127.0.0.1", jp_http_port))
+    reader, writer = await asyncio.open_connection(sock=sock)
     request = (
         f"GET {jp_base_url}api/qmon/export?format=csv HTTP/1.1\r\n"
         f"Host: 127.0.0.1:{jp_http_port}\r\n"
@@ -449,11 +456,15 @@ async def test_an_export_cut_short_by_shutdown_fails_visibly(
     assert b"chunked" in head.lower()
     await server.cleanup_extensions()  # the store goes away mid-download
     received = b""
-    while chunk := await asyncio.wait_for(reader.read(2**16), 10):
+    deadline = time.monotonic() + 20
+    end = b"\r\n0\r\n\r\n"  # the last chunk of a complete response
+    while not received.endswith(end) and time.monotonic() < deadline:
+        chunk = await asyncio.wait_for(reader.read(2**16), 10)
+        if not chunk:
+            break  # the server closed the connection
         received += chunk
     writer.close()
-    # no terminating zero-size chunk: the client knows the file is incomplete
-    assert not received.endswith(b"\r\n0\r\n\r\n")
+    assert not received.endswith(end), "a cut-off export must not end like a complete one"
     assert received.count(b"\nbig") < 3000
 
 
