@@ -196,16 +196,10 @@ class DashboardAPI:
         """
         if limit < 0 or offset < 0:
             raise ValueError(f"limit and offset must be non-negative, not {limit} and {offset}")
-        statuses = _parse_statuses(status)
-        types = _parse_names(type, JobType)
-        kernels = _parse_names(kernel)
+        statuses, types, kernels = _parse_filters(status, type, kernel)
         if self._paging:
             return self.source.page_jobs(
-                status=None if statuses is None else sorted(statuses),
-                type=None if types is None else sorted(types),
-                kernel=None if kernels is None else sorted(kernels),
-                limit=limit,
-                offset=offset,
+                **_as_lists(statuses, types, kernels), limit=limit, offset=offset
             )
         one_type = next(iter(types)) if types is not None and len(types) == 1 else None
         one_kernel = next(iter(kernels)) if kernels is not None and len(kernels) == 1 else None
@@ -232,15 +226,11 @@ class DashboardAPI:
         """
         if page_size < 1:
             raise ValueError(f"page_size must be at least 1, not {page_size}")
-        statuses = _parse_statuses(status)  # bad filters raise here, not at the first page
-        types = _parse_names(type, JobType)
-        kernels = _parse_names(kernel)
+        # bad filters raise here, not at the first page
+        statuses, types, kernels = _parse_filters(status, type, kernel)
         if self._paging:
             return self.source.iter_job_pages(
-                status=None if statuses is None else sorted(statuses),
-                type=None if types is None else sorted(types),
-                kernel=None if kernels is None else sorted(kernels),
-                page_size=page_size,
+                **_as_lists(statuses, types, kernels), page_size=page_size
             )
         return self._iter_listed(statuses, types, kernels, page_size)
 
@@ -406,6 +396,23 @@ class ManagerSource:
 
 def _parse_statuses(status: str | Iterable[str] | None) -> frozenset[str] | None:
     return _parse_names(status, JobStatus)
+
+
+def _parse_filters(
+    status: str | Iterable[str] | None,
+    job_type: str | Iterable[str] | None,
+    kernel: str | Iterable[str] | None,
+) -> tuple[frozenset[str] | None, frozenset[str] | None, frozenset[str] | None]:
+    """Parse the status, type and kernel filters into sets (None: no filter)."""
+    return _parse_statuses(status), _parse_names(job_type, JobType), _parse_names(kernel)
+
+
+def _as_lists(*filters: frozenset[str] | None) -> dict[str, list[str] | None]:
+    """Status, type and kernel sets as a paging source's keyword arguments (sorted lists)."""
+    return {
+        key: None if values is None else sorted(values)
+        for key, values in zip(("status", "type", "kernel"), filters, strict=True)
+    }
 
 
 def _parse_names(

@@ -44,6 +44,23 @@ def manager() -> Iterator[JobManager]:
 
 
 @pytest.fixture
+def polled_by(qpu: EmulatedQPU, manager: JobManager) -> Iterator[object]:
+    """``polled_by(lost_after)``: a fresh monitor (stopped at teardown) and a provider it polls."""
+    monitors: list[StatusMonitor] = []
+
+    def make(lost_after: int) -> tuple[StatusMonitor, EmulatorProvider]:
+        status_monitor = StatusMonitor(
+            manager, max_backoff_s=0.1, lost_after=lost_after, rng=random.Random(lost_after)
+        )
+        monitors.append(status_monitor)
+        return status_monitor, EmulatorProvider(qpu.url, poll_interval=0.05, monitor=status_monitor)
+
+    yield make
+    for status_monitor in monitors:
+        status_monitor.stop()
+
+
+@pytest.fixture
 def monitor(manager: JobManager) -> Iterator[StatusMonitor]:
     """A monitor quick to back off and to call a provider unreachable."""
     status_monitor = StatusMonitor(

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import random
 import threading
 import time
 
@@ -301,61 +300,49 @@ def test_a_job_that_fails_on_the_device_fails_with_the_devices_reason(qpu, provi
     assert any("failed" in n.title for n in manager.notifications.list())
 
 
-def test_an_unknown_job_id_is_a_readable_message_then_the_job_fails_saying_so(qpu, manager):
+def test_an_unknown_job_id_is_a_readable_message_then_the_job_fails_saying_so(qpu, polled_by):
     from qmon_jupyter.providers import EmulatorJob
 
-    monitor = StatusMonitor(manager, max_backoff_s=0.2, lost_after=4, rng=random.Random(3))
-    try:
-        provider = EmulatorProvider(qpu.url, poll_interval=0.05, monitor=monitor)
-        job = monitor.track(EmulatorJob(provider, "feedbeef", device="emu-8q", shots=1))
-        # a new id may take a moment to be known: polled again, with a message
-        assert wait_until(lambda: "unknown job id 'feedbeef'" in (job.snapshot()["message"] or ""))
-        lost = r"4 polls in a row about job feedbeef .*unknown job id"
-        with pytest.raises(JobFailed, match=lost):
-            job.result(TIMEOUT)
-        assert job.snapshot()["error"]["type"] == "ProviderJobNotFound"
-        assert monitor.health()[provider.key]["health"] == "healthy"  # the provider answered
-        assert monitor.info(job.id).errors == 4
-        polls = qpu.request_counts()["GET job"]
-        time.sleep(0.5)  # 10 poll intervals: a job still polled would show
-        assert qpu.request_counts()["GET job"] == polls
-    finally:
-        monitor.stop()
+    monitor, provider = polled_by(lost_after=4)
+    job = monitor.track(EmulatorJob(provider, "feedbeef", device="emu-8q", shots=1))
+    # a new id may take a moment to be known: polled again, with a message
+    assert wait_until(lambda: "unknown job id 'feedbeef'" in (job.snapshot()["message"] or ""))
+    lost = r"4 polls in a row about job feedbeef .*unknown job id"
+    with pytest.raises(JobFailed, match=lost):
+        job.result(TIMEOUT)
+    assert job.snapshot()["error"]["type"] == "ProviderJobNotFound"
+    assert monitor.health()[provider.key]["health"] == "healthy"  # the provider answered
+    assert monitor.info(job.id).errors == 4
+    polls = qpu.request_counts()["GET job"]
+    time.sleep(0.5)  # 10 poll intervals: a job still polled would show
+    assert qpu.request_counts()["GET job"] == polls
 
 
-def test_requests_refused_for_good_keep_the_job_tracked(qpu, manager):
+def test_requests_refused_for_good_keep_the_job_tracked(qpu, polled_by):
     # a 400 about a job says nothing about whether it still runs: never "lost"
-    monitor = StatusMonitor(manager, max_backoff_s=0.1, lost_after=2, rng=random.Random(5))
-    try:
-        provider = EmulatorProvider(qpu.url, poll_interval=0.05, monitor=monitor)
-        qpu.set_rate(0)
-        job = provider.submit(bell(), shots=10)
-        assert wait_until(lambda: job.status is S.QUEUED)
-        qpu.fail_requests(5, status=400)
-        assert wait_until(lambda: "HTTP 400" in (job.snapshot()["message"] or ""))
-        assert wait_until(lambda: monitor.info(job.id).errors >= 5)
-        assert not job.done
-        qpu.set_rate(600)
-        assert sum(job.result(TIMEOUT).counts.values()) == 10
-    finally:
-        monitor.stop()
+    monitor, provider = polled_by(lost_after=2)
+    qpu.set_rate(0)
+    job = provider.submit(bell(), shots=10)
+    assert wait_until(lambda: job.status is S.QUEUED)
+    qpu.fail_requests(5, status=400)
+    assert wait_until(lambda: "HTTP 400" in (job.snapshot()["message"] or ""))
+    assert wait_until(lambda: monitor.info(job.id).errors >= 5)
+    assert not job.done
+    qpu.set_rate(600)
+    assert sum(job.result(TIMEOUT).counts.values()) == 10
 
 
-def test_a_job_the_provider_deletes_while_queued_fails_and_others_go_on(qpu, manager):
-    monitor = StatusMonitor(manager, max_backoff_s=0.2, lost_after=3, rng=random.Random(4))
-    try:
-        provider = EmulatorProvider(qpu.url, poll_interval=0.05, monitor=monitor)
-        qpu.set_rate(0)  # everything waits in the queue
-        doomed = provider.submit(bell(), shots=10, name="doomed")
-        kept = provider.submit(bell(), shots=10, name="kept")
-        assert wait_until(lambda: kept.snapshot()["queue_position"] == 2)
-        qpu.forget_job(doomed.snapshot()["provider"]["job_id"])
-        with pytest.raises(JobFailed, match="no longer polled"):
-            doomed.result(TIMEOUT)
-        qpu.set_rate(600)
-        assert sum(kept.result(TIMEOUT).counts.values()) == 10
-    finally:
-        monitor.stop()
+def test_a_job_the_provider_deletes_while_queued_fails_and_others_go_on(qpu, polled_by):
+    _, provider = polled_by(lost_after=3)
+    qpu.set_rate(0)  # everything waits in the queue
+    doomed = provider.submit(bell(), shots=10, name="doomed")
+    kept = provider.submit(bell(), shots=10, name="kept")
+    assert wait_until(lambda: kept.snapshot()["queue_position"] == 2)
+    qpu.forget_job(doomed.snapshot()["provider"]["job_id"])
+    with pytest.raises(JobFailed, match="no longer polled"):
+        doomed.result(TIMEOUT)
+    qpu.set_rate(600)
+    assert sum(kept.result(TIMEOUT).counts.values()) == 10
 
 
 def test_a_queue_budget_cancels_the_remote_job_with_a_notification_saying_why(
