@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import threading
 import time
 
@@ -11,6 +12,21 @@ from qmon_jupyter.jobs import JobManager
 from qmon_jupyter.widget._sync import get_publisher
 
 from .._support import wait_until
+
+
+def execute_notebook(nb, tmp_path_factory):
+    """Run ``nb`` in a real python3 kernel, with a store of its own (never the user's)."""
+    from nbclient import NotebookClient
+
+    client = NotebookClient(
+        nb,
+        timeout=60,
+        kernel_name="python3",
+        resources={"metadata": {"path": str(tmp_path_factory.mktemp("run"))}},
+    )
+    env = {**os.environ, "QMON_DB": str(tmp_path_factory.mktemp("nb") / "qmon.sqlite")}
+    client.execute(env=env)
+    return nb
 
 
 def sync_threads():

@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import os
-
 import nbformat
 import pytest
-from nbclient import NotebookClient
 
 from .._support import BELL
+from .conftest import execute_notebook
 
 WIDGET = "application/vnd.jupyter.widget-view+json"
 
@@ -26,14 +24,7 @@ def outputs(tmp_path_factory):
         nbformat.v4.new_code_cell(SUBMIT),
         nbformat.v4.new_code_cell("job = qmon.get_manager().jobs()[-1]\nprint(repr(job))"),
     ]
-    client = NotebookClient(
-        nb,
-        timeout=60,
-        kernel_name="python3",
-        resources={"metadata": {"path": str(tmp_path_factory.mktemp("run"))}},
-    )
-    env = {**os.environ, "QMON_DB": str(tmp_path_factory.mktemp("nb") / "qmon.sqlite")}
-    client.execute(env=env)
+    execute_notebook(nb, tmp_path_factory)
     return [cell.outputs for cell in nb.cells]
 
 

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import nbformat
 import pytest
-from nbclient import NotebookClient
+
+from .conftest import execute_notebook
 
 NOTEBOOK = Path(__file__).resolve().parents[2] / "notebooks" / "quickstart.ipynb"
 WIDGET = "application/vnd.jupyter.widget-view+json"
@@ -31,17 +31,7 @@ def _text(nb):
 
 @pytest.fixture(scope="module")
 def executed(tmp_path_factory):
-    nb = nbformat.read(NOTEBOOK, as_version=4)
-    client = NotebookClient(
-        nb,
-        timeout=60,
-        kernel_name="python3",
-        resources={"metadata": {"path": str(tmp_path_factory.mktemp("run"))}},
-    )
-    # The kernel gets a store of its own, never the user's.
-    env = {**os.environ, "QMON_DB": str(tmp_path_factory.mktemp("nb") / "qmon.sqlite")}
-    client.execute(env=env)
-    return nb
+    return execute_notebook(nbformat.read(NOTEBOOK, as_version=4), tmp_path_factory)
 
 
 def test_the_quickstart_runs_without_errors(executed):
