@@ -22,7 +22,6 @@ __all__ = ["StoreQueries"]
 _TERMINAL_SQL = "('" + "','".join(TERMINAL_STATUSES) + "')"
 _STATUSES = ("pending", "queued", "running", "paused", "completed", "failed", "cancelled")
 _TYPES = ("simulation", "hardware", "optimization", "analysis")
-#: orders ``list_jobs`` knows (each has an index)
 
 
 def _job_filter(
@@ -37,6 +36,7 @@ def _job_filter(
     return (f" WHERE {' AND '.join(where)}" if where else ""), args
 
 
+#: orders ``list_jobs`` knows (each has an index)
 _ORDERS = {
     "newest": "created_at DESC, rowid DESC",
     "oldest": "created_at ASC, rowid ASC",
