@@ -8,6 +8,7 @@ name is used.
 from __future__ import annotations
 
 import importlib
+import sys
 from typing import TYPE_CHECKING, Any
 
 from ._version import __version__
@@ -22,24 +23,19 @@ from .errors import (
 
 if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
     from .circuits import Circuit, parse_qasm
+    from .core import JobStatus, JobType
     from .dashboard_api import DashboardAPI
     from .engine import run, simulate_statevector
     from .jobs import (
         DashboardNotification,
         ExecutionJob,
         JobManager,
-        JobStatus,
-        JobType,
-        MonitoredSimulationExecutor,
         MultiStageProgressTracker,
         ProgressTracker,
         Result,
         SimulationProgressTracker,
-        get_manager,
-        progress,
-        resume,
-        submit,
     )
+    from .kernel import MonitoredSimulationExecutor, get_manager, progress, resume, submit
     from .providers import EmulatedQPU, EmulatorProvider, StatusMonitor, track
     from .server import start_dashboard_server
     from .widget import ExecutionDashboard, JobWidget, dashboard, get_dashboard
@@ -53,17 +49,17 @@ _LAZY = {
     "DashboardNotification": ".jobs",
     "ExecutionJob": ".jobs",
     "JobManager": ".jobs",
-    "JobStatus": ".jobs",
-    "JobType": ".jobs",
-    "MonitoredSimulationExecutor": ".jobs",
+    "JobStatus": ".core",
+    "JobType": ".core",
+    "MonitoredSimulationExecutor": ".kernel",
     "MultiStageProgressTracker": ".jobs",
     "ProgressTracker": ".jobs",
     "Result": ".jobs",
     "SimulationProgressTracker": ".jobs",
-    "get_manager": ".jobs",
-    "progress": ".jobs",
-    "resume": ".jobs",
-    "submit": ".jobs",
+    "get_manager": ".kernel",
+    "progress": ".kernel",
+    "resume": ".kernel",
+    "submit": ".kernel",
     "DashboardAPI": ".dashboard_api",
     "EmulatedQPU": ".providers",
     "EmulatorProvider": ".providers",
@@ -133,6 +129,7 @@ def load_ipython_extension(ipython: Any) -> None:
     """Register the ``%%qmon`` magics (``%load_ext qmon_jupyter``)."""
     from .magics import load_ipython_extension as _load
 
+    _register_job_display(ipython)
     _load(ipython)
 
 
@@ -141,6 +138,32 @@ def unload_ipython_extension(ipython: Any) -> None:
     from .magics import unload_ipython_extension as _unload
 
     _unload(ipython)
+
+
+def _job_mimebundle(job: Any) -> Any:
+    from .widget import job_mimebundle
+
+    return job_mimebundle(job)
+
+
+def _register_job_display(shell: Any = None) -> None:
+    """Show an ``ExecutionJob`` as a live job widget in a kernel, through IPython's formatters.
+
+    Registered by name, so neither the job layer nor this package imports the
+    widgets until a job is displayed; outside a kernel the widget's bundle is
+    None and IPython shows ``repr(job)``.
+    """
+    if shell is None:
+        ipython = sys.modules.get("IPython")
+        shell = ipython.get_ipython() if ipython is not None else None
+    formatters = getattr(shell, "display_formatter", None)
+    if formatters is not None:
+        formatters.mimebundle_formatter.for_type_by_name(
+            "qmon_jupyter.jobs.job", "ExecutionJob", _job_mimebundle
+        )
+
+
+_register_job_display()
 
 
 def _jupyter_server_extension_points() -> list[dict[str, Any]]:

@@ -4,9 +4,11 @@
 status, resources, stats, notifications) and carries out actions (cancel,
 pause, resume, dismiss). It reads everything from a *source*: a small
 protocol (:class:`DashboardSource`) with two implementations:
-:class:`ManagerSource` over a live :class:`~qmon_jupyter.jobs.JobManager`
-(the widget, Python callers) and the server's store-backed source (REST over
-every kernel).
+:class:`~qmon_jupyter.kernel.ManagerSource` over a live
+:class:`~qmon_jupyter.jobs.JobManager` (the widget, Python callers) and the
+server's :class:`~qmon_jupyter.server.source.StoreSource` (REST over every
+kernel). This module knows only the vocabulary (:mod:`qmon_jupyter.core`):
+both sides build on it.
 
 Errors: an unknown id raises ``KeyError`` naming it (REST: 404); an action
 the job's state or provider forbids raises
@@ -15,31 +17,25 @@ the job's state or provider forbids raises
 
 from __future__ import annotations
 
-import os
 import sys
 import time
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
-from .errors import JobStateError
-from .jobs.snapshot import SCHEMA_VERSION, iso_utc
-from .jobs.states import ACTIVE, JobStatus, JobType
+from .core.actions import ACTIONS
+from .core.snapshot import SCHEMA_VERSION
+from .core.states import ACTIVE, JobStatus, JobType
+from .core.timefmt import iso_utc
 
 if TYPE_CHECKING:
     from collections.abc import Iterable, Iterator
-
-    from .jobs.manager import JobManager
 
 __all__ = [
     "ACTIONS",
     "DashboardAPI",
     "DashboardSource",
-    "ManagerSource",
     "PagingSource",
     "summarize_providers",
 ]
-
-#: The job actions a source carries out.
-ACTIONS = ("cancel", "pause", "resume")
 
 _ACTIVE = frozenset(s.value for s in ACTIVE)
 
@@ -49,7 +45,7 @@ class DashboardSource(Protocol):
     """Where a :class:`DashboardAPI` gets its data and sends its actions.
 
     Snapshots are version-1 job snapshots
-    (:mod:`qmon_jupyter.jobs.snapshot`); every value is JSON-safe.
+    (:mod:`qmon_jupyter.core.snapshot`); every value is JSON-safe.
     """
 
     def list_jobs(
@@ -149,15 +145,6 @@ class DashboardAPI:
     def __init__(self, source: DashboardSource) -> None:
         self.source = source
         self._paging = isinstance(source, PagingSource)
-
-    @classmethod
-    def for_manager(cls, manager: JobManager | None = None) -> DashboardAPI:
-        """Build an API over ``manager`` (the process's default manager if None)."""
-        if manager is None:
-            from .jobs import get_manager
-
-            manager = get_manager()
-        return cls(ManagerSource(manager))
 
     # -- reading ---------------------------------------------------------------
     def get_dashboard_state(self, limit: int = 100) -> dict:
@@ -294,104 +281,6 @@ class DashboardAPI:
     def dismiss_notification(self, notification_id: str, user: str | None = None) -> dict:
         """Dismiss a notification; its dict after."""
         return self.source.dismiss_notification(notification_id, user=user)
-
-
-class ManagerSource:
-    """A :class:`DashboardSource` over one live :class:`JobManager`."""
-
-    def __init__(self, manager: JobManager) -> None:
-        self.manager = manager
-
-    def list_jobs(
-        self,
-        *,
-        status: frozenset[str] | None = None,
-        type: str | None = None,  # noqa: A002 - the snapshot's key
-        kernel: str | None = None,
-    ) -> list[dict]:
-        """Snapshots of the manager's jobs matching the filters."""
-        if kernel is not None and kernel != self.manager.kernel_id:
-            return []
-        jobs = self.manager.jobs(status=status, type=type)
-        return [job.snapshot() for job in jobs]
-
-    def get_job(self, job_id: str) -> dict:
-        """One snapshot; KeyError naming the id if unknown."""
-        return self.manager.get(job_id).snapshot()
-
-    def statistics(self) -> dict:
-        """Return the manager's ``stats()``."""
-        return self.manager.stats()
-
-    def notifications(self, *, include_dismissed: bool = False) -> list[dict]:
-        """Return the manager's notifications as dicts."""
-        notes = self.manager.notifications.list(include_dismissed=include_dismissed)
-        return [n.to_dict() for n in notes]
-
-    def resources(self) -> dict:
-        """Return this process's samples (the monitor starts on first use)."""
-        from .resources import get_resource_monitor
-
-        monitor = get_resource_monitor()
-        latest = monitor.latest() or monitor.sample()
-        return {
-            "latest": latest,
-            "history": monitor.history(),
-            "kernels": {self.manager.kernel_id: latest},
-        }
-
-    def status(self) -> dict:
-        """Return this kernel (alive: it answers), the providers its jobs use, the version.
-
-        The kernel's ``executors`` are its clusters (``cluster_info()`` of each
-        executor that has one: a Dask executor's address, workers, threads
-        and memory).
-        """
-        from ._version import __version__
-        from .executors import cluster_infos
-
-        providers: dict[str, dict] = {}
-        for job in self.manager.jobs(type="hardware"):
-            info = job._provider
-            if info and info.get("name"):
-                entry = providers.setdefault(info["name"], {"name": info["name"], "health": None})
-                if info.get("health") is not None:
-                    entry["health"] = info["health"]
-        return {
-            "kernels": [
-                {
-                    "kernel_id": self.manager.kernel_id,
-                    "pid": os.getpid(),
-                    "owner": self.manager.owner,
-                    "alive": True,
-                    "last_heartbeat": iso_utc(time.time()),
-                    "active_jobs": len(self.manager.jobs(status=ACTIVE)),
-                    "executors": cluster_infos(self.manager.executors()),
-                }
-            ],
-            "providers": list(providers.values()),
-            "store": None,
-            "version": __version__,
-        }
-
-    def act(self, job_id: str, action: str, *, user: str | None = None) -> dict:
-        """Cancel, pause or resume; JobStateError when the state forbids it."""
-        if action not in ACTIONS:
-            raise ValueError(f"unknown action {action!r}; use one of {ACTIONS}")
-        job = self.manager.get(job_id)
-        if action == "cancel":
-            reason = f"cancelled by {user}" if user else None
-            if not job.cancel(reason):
-                raise JobStateError(f"cannot cancel job {job_id}: it already {job.status.value}")
-        elif action == "pause":
-            job.pause()
-        else:
-            job.resume()
-        return job.snapshot()
-
-    def dismiss_notification(self, notification_id: str, *, user: str | None = None) -> dict:
-        """Dismiss one notification."""
-        return self.manager.notifications.dismiss(notification_id, user=user).to_dict()
 
 
 def _parse_statuses(status: str | Iterable[str] | None) -> frozenset[str] | None:

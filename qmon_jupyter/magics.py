@@ -165,7 +165,7 @@ class QmonMagics(Magics):
 
     def _submit(self, circuit: Any, args: Any) -> Any:
         shots = _check_options(args)
-        from qmon_jupyter.jobs import get_manager
+        from qmon_jupyter.kernel import get_manager
         from qmon_jupyter.widget import JobWidget
 
         manager = get_manager()
@@ -267,7 +267,7 @@ def _report(problem: _UsageProblem, func: Callable) -> None:
 def _cancel(job_id: str | None) -> None:
     if not job_id:
         raise _UsageProblem("%qmon cancel needs a job id: %qmon cancel ID (see %qmon jobs).")
-    from qmon_jupyter.jobs import get_manager
+    from qmon_jupyter.kernel import get_manager
 
     manager = get_manager()
     try:
@@ -286,7 +286,7 @@ def _cancel(job_id: str | None) -> None:
 
 
 def _jobs_table() -> str:
-    from qmon_jupyter.jobs import get_manager
+    from qmon_jupyter.kernel import get_manager
 
     jobs = get_manager().jobs()
     if not jobs:

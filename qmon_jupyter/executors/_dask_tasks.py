@@ -82,7 +82,7 @@ def _make_probe() -> Callable[[], str | None]:
 
         if importlib.util.find_spec("qmon_jupyter") is None:
             return None
-        from qmon_jupyter import __version__
+        from qmon_jupyter._version import __version__
 
         return __version__
 

@@ -1,4 +1,4 @@
-"""Jobs: the state machine, the manager, progress, events and notifications.
+"""Jobs: the job, the manager, progress, events and notifications.
 
 The job layer knows nothing of widgets, HTTP or SQL: it emits events
 (:class:`EventBus`) that the widget, the store and the server consume.
@@ -28,9 +28,9 @@ Semantics worth knowing:
 
 from __future__ import annotations
 
+from qmon_jupyter.core.states import JobStatus, JobType
 from qmon_jupyter.errors import JobStateError
 
-from ._default import MonitoredSimulationExecutor, get_manager, progress, resume, submit
 from ._function import CancellationToken, ProgressReporter
 from ._loop import MonitoredLoop
 from .events import EventBus
@@ -38,15 +38,8 @@ from .job import ExecutionJob, Result
 from .manager import JobManager
 from .notifications import DashboardNotification, NotificationCenter
 from .progress import MultiStageProgressTracker, ProgressTracker, SimulationProgressTracker
-from .snapshot import SCHEMA_VERSION, SNAPSHOT_KEYS, make_snapshot
-from .states import ACTIVE, TERMINAL, TRANSITIONS, JobStatus, JobType, can_transition
 
 __all__ = [
-    "ACTIVE",
-    "SCHEMA_VERSION",
-    "SNAPSHOT_KEYS",
-    "TERMINAL",
-    "TRANSITIONS",
     "CancellationToken",
     "DashboardNotification",
     "EventBus",
@@ -56,17 +49,10 @@ __all__ = [
     "JobStatus",
     "JobType",
     "MonitoredLoop",
-    "MonitoredSimulationExecutor",
     "MultiStageProgressTracker",
     "NotificationCenter",
     "ProgressReporter",
     "ProgressTracker",
     "Result",
     "SimulationProgressTracker",
-    "can_transition",
-    "get_manager",
-    "make_snapshot",
-    "progress",
-    "resume",
-    "submit",
 ]

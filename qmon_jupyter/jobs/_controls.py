@@ -9,22 +9,20 @@ only when the controller agreed.
 
 from __future__ import annotations
 
-import functools
 import logging
 import time
-from collections import deque
 from typing import TYPE_CHECKING
 
+from qmon_jupyter.core.states import TERMINAL, JobStatus, transition_path
 from qmon_jupyter.errors import JobStateError
-
-from .states import ACTIVE, TERMINAL, TRANSITIONS, JobStatus
 
 if TYPE_CHECKING:
     import threading
+    from collections import deque
 
     from .job import ExecutionJob, Result
 
-__all__ = ["JobControls", "transition_path"]
+__all__ = ["JobControls"]
 
 logger = logging.getLogger(__name__)
 
@@ -201,24 +199,3 @@ def _apply_fields(
         if message is not None:
             job._message = message
         job._updated = time.time()
-
-
-@functools.lru_cache(maxsize=64)
-def transition_path(old: JobStatus, new: JobStatus) -> tuple[JobStatus, ...] | None:
-    """Shortest sequence of allowed moves from ``old`` to ``new`` (None if none)."""
-    if old is new:
-        return ()
-    frontier = deque([(old, ())])
-    seen = {old}
-    while frontier:
-        state, steps = frontier.popleft()
-        for nxt in sorted(TRANSITIONS[state], key=lambda s: s.value):
-            if nxt in seen:
-                continue
-            route = (*steps, nxt)
-            if nxt is new:
-                return route
-            if nxt in ACTIVE:  # never route through a terminal state
-                seen.add(nxt)
-                frontier.append((nxt, route))
-    return None

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
+from qmon_jupyter.core.states import JobType
+
 from ._function import CancellationToken
-from .states import JobType
 
 if TYPE_CHECKING:
     from collections.abc import Iterable, Iterator

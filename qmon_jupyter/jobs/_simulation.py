@@ -6,12 +6,12 @@ import threading
 import time
 from typing import TYPE_CHECKING, Any
 
+from qmon_jupyter.core.snapshot import TOP_OUTCOMES
 from qmon_jupyter.errors import JobCancelled
 from qmon_jupyter.executors.base import Batch
 
 from ._counts import CountsAccumulator
 from .job import Result
-from .snapshot import TOP_OUTCOMES
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Mapping

@@ -6,7 +6,7 @@ import statistics
 import time
 from typing import TYPE_CHECKING
 
-from .states import TERMINAL, JobStatus, JobType
+from qmon_jupyter.core.states import TERMINAL, JobStatus, JobType
 
 if TYPE_CHECKING:
     from collections.abc import Iterable

@@ -39,7 +39,7 @@ import weakref
 from collections import deque
 from typing import TYPE_CHECKING, Any
 
-from .snapshot import iso_utc
+from qmon_jupyter.core.timefmt import iso_utc
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import heapq
-import sys
 import threading
 import time
 import uuid
@@ -12,10 +11,9 @@ from dataclasses import dataclass, field
 from operator import itemgetter
 from typing import TYPE_CHECKING, Any
 
+from qmon_jupyter.core.snapshot import TOP_OUTCOMES, make_snapshot
+from qmon_jupyter.core.states import TERMINAL, JobStatus, JobType, can_transition
 from qmon_jupyter.errors import JobCancelled, JobFailed
-
-from .snapshot import TOP_OUTCOMES, make_snapshot
-from .states import TERMINAL, JobStatus, JobType, can_transition
 
 if TYPE_CHECKING:
     from .events import EventBus
@@ -69,7 +67,7 @@ class ExecutionJob:
     Jobs are created by a :class:`~qmon_jupyter.jobs.JobManager`
     (``submit``, ``submit_function``, ``add_external_job``, ``progress``);
     every state change goes through the manager, which enforces
-    :data:`~qmon_jupyter.jobs.states.TRANSITIONS` in one place.
+    :data:`~qmon_jupyter.core.states.TRANSITIONS` in one place.
     """
 
     # Slots keep 10,000 finished jobs small (no per-instance dict).
@@ -238,7 +236,7 @@ class ExecutionJob:
         return self._exception
 
     def snapshot(self) -> dict:
-        """Return the job as a JSON-safe dict (schema in :mod:`qmon_jupyter.jobs.snapshot`)."""
+        """Return the job as a JSON-safe dict (schema in :mod:`qmon_jupyter.core.snapshot`)."""
         with self._lock:
             return self._snapshot_locked()
 
@@ -457,18 +455,6 @@ class ExecutionJob:
             f"<ExecutionJob {self.name!r} id={self.id} {self.type.value} "
             f"{self._status.value} {self.progress:.0%}>"
         )
-
-    def _repr_mimebundle_(self, **kwargs: Any) -> dict | None:
-        """Display as a live job widget in a Jupyter kernel.
-
-        So a cell ending in ``qmon.submit(...)`` shows the job live. Outside a
-        kernel this returns None and IPython shows ``repr(job)`` instead.
-        """
-        if "ipykernel" not in sys.modules:
-            return None  # not a kernel: no need to import the widgets at all
-        from qmon_jupyter.widget import job_mimebundle
-
-        return job_mimebundle(self, **kwargs)
 
 
 _UNSET = object()

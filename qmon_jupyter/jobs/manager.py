@@ -26,12 +26,13 @@ import weakref
 from collections import deque
 from typing import TYPE_CHECKING, Any
 
+from qmon_jupyter.core.identity import detect_kernel_id, detect_owner
+from qmon_jupyter.core.states import TERMINAL, JobStatus, JobType, transition_path
 from qmon_jupyter.errors import JobCancelled
 from qmon_jupyter.executors import LocalExecutor, create_executor
 
-from ._controls import JobControls, transition_path
+from ._controls import JobControls
 from ._function import run_function_job
-from ._identity import detect_kernel_id, detect_owner
 from ._simulation import SimulationRun, SimulationSpec, run_simulation
 from ._stats import job_stats
 from ._threads import housekeeping_loop, wake_threads, worker
@@ -39,7 +40,6 @@ from .events import EventBus
 from .job import ExecutionJob, Result
 from .notifications import NotificationCenter
 from .progress import ProgressTracker, SimulationProgressTracker
-from .states import TERMINAL, JobStatus, JobType
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable, Mapping

@@ -9,7 +9,7 @@ from collections import OrderedDict
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from .snapshot import iso_utc
+from qmon_jupyter.core.timefmt import iso_utc
 
 if TYPE_CHECKING:
     from .events import EventBus

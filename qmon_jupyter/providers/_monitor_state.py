@@ -6,7 +6,7 @@ import time
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from qmon_jupyter.jobs.snapshot import iso_utc
+from qmon_jupyter.core.timefmt import iso_utc
 
 if TYPE_CHECKING:
     from qmon_jupyter.jobs import ExecutionJob

@@ -11,9 +11,9 @@ from __future__ import annotations
 import time
 from typing import TYPE_CHECKING, Any
 
+from qmon_jupyter.core.states import TERMINAL, JobStatus
+from qmon_jupyter.core.timefmt import iso_utc
 from qmon_jupyter.jobs import Result
-from qmon_jupyter.jobs.snapshot import iso_utc
-from qmon_jupyter.jobs.states import TERMINAL, JobStatus
 
 from .base import ProviderError, ProviderJobNotFound, ProviderResponseError, StatusUpdate
 

@@ -3,7 +3,7 @@
 A provider adapter wraps one job of one provider (an emulated QPU job, an
 ``AerJob``, a ``RuntimeJobV2``, a Braket task...). It declares what it can do
 (:class:`Capabilities`), maps the provider's raw status strings onto
-:class:`~qmon_jupyter.jobs.states.JobStatus` with a table (the raw string is
+:class:`~qmon_jupyter.core.states.JobStatus` with a table (the raw string is
 kept and shown as it is) and answers ``poll()`` with a :class:`StatusUpdate`.
 The :class:`~qmon_jupyter.providers.monitor.StatusMonitor` does the rest.
 """
@@ -15,8 +15,8 @@ import re
 from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar, Protocol, runtime_checkable
 
+from qmon_jupyter.core.states import JobStatus
 from qmon_jupyter.errors import QmonError
-from qmon_jupyter.jobs.states import JobStatus
 
 if TYPE_CHECKING:
     from collections.abc import Mapping

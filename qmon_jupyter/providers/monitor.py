@@ -29,8 +29,8 @@ from collections import deque
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from qmon_jupyter.jobs.snapshot import iso_utc
-from qmon_jupyter.jobs.states import JobStatus
+from qmon_jupyter.core.states import JobStatus
+from qmon_jupyter.core.timefmt import iso_utc
 
 from ._detect import adapter_for
 from ._eta import ServiceRate, eta_range
@@ -128,7 +128,7 @@ class StatusMonitor:
     def manager(self) -> JobManager:
         """The job manager tracked jobs are added to."""
         if self._manager is None:
-            from qmon_jupyter.jobs import get_manager
+            from qmon_jupyter.kernel import get_manager
 
             self._manager = get_manager()
         return self._manager

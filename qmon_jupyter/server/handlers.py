@@ -1,4 +1,4 @@
-"""The REST handlers under ``{base_url}api/qmon/`` (DESIGN.md, section Server).
+"""The REST handlers under ``{base_url}api/qmon/``.
 
 Every verb is ``@web.authenticated`` and ``@authorized`` against the ``qmon``
 resource (``read`` for GET, ``write`` for POST). Store work runs on the

@@ -22,7 +22,7 @@ if TYPE_CHECKING:
 
 __all__ = ["COMMANDS", "KERNELS_DIED", "register_service"]
 
-log = logging.getLogger("qmon_jupyter.server")
+logger = logging.getLogger(__name__)
 
 _STATUSES = ("pending", "queued", "running", "paused", "completed", "failed", "cancelled")
 _LEVELS = ("info", "success", "warning", "error")
@@ -55,7 +55,7 @@ class _StoreCollector:
         try:
             numbers = service.store().metrics()
         except Exception as exc:
-            log.debug("qmon metrics: store unavailable: %s", exc)
+            logger.debug("qmon metrics: store unavailable: %s", exc)
             up.add_metric([], 0)
             yield up
             return

@@ -29,7 +29,7 @@ if TYPE_CHECKING:
 
 __all__ = ["QmonService"]
 
-log = logging.getLogger("qmon_jupyter.server")
+logger = logging.getLogger(__name__)
 
 T = TypeVar("T")
 
@@ -221,7 +221,7 @@ class QmonService:
             if jobs:
                 self.kernels_died += 1
                 KERNELS_DIED.inc()
-                log.warning(
+                logger.warning(
                     "qmon: kernel %s is gone (%s); marked %d job(s) failed",
                     kernel_id,
                     reason,
@@ -237,7 +237,7 @@ class QmonService:
             loop = asyncio.get_running_loop()
             await loop.run_in_executor(self.executor, self._check_liveness_sync)
         except Exception as exc:
-            log.debug("qmon liveness check skipped: %s", exc)
+            logger.debug("qmon liveness check skipped: %s", exc)
         finally:
             self._checking = False
 

@@ -20,10 +20,10 @@ import time
 from typing import TYPE_CHECKING, Any
 
 from qmon_jupyter._version import __version__
+from qmon_jupyter.core.snapshot import SCHEMA_VERSION
+from qmon_jupyter.core.timefmt import iso_now
 from qmon_jupyter.dashboard_api import summarize_providers
 from qmon_jupyter.errors import JobStateError
-from qmon_jupyter.jobs.snapshot import SCHEMA_VERSION
-from qmon_jupyter.store._paths import iso_now
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -274,7 +274,7 @@ class StoreSource:
 
 
 def _iso(t: float) -> str:
-    from qmon_jupyter.jobs.snapshot import iso_utc
+    from qmon_jupyter.core.timefmt import iso_utc
 
     return iso_utc(t) or ""
 

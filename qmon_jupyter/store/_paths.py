@@ -1,12 +1,11 @@
-"""Where the store lives, who this process is, and whether another process is alive."""
+"""Where the store lives, and whether another process is alive."""
 
 from __future__ import annotations
 
 import os
-from datetime import datetime, timezone
 from pathlib import Path
 
-__all__ = ["current_kernel_id", "default_path", "iso_now", "pid_alive", "process_start_time"]
+__all__ = ["default_path", "pid_alive", "process_start_time"]
 
 
 def default_path() -> Path:
@@ -17,23 +16,6 @@ def default_path() -> Path:
     from jupyter_core.paths import jupyter_data_dir
 
     return Path(jupyter_data_dir()) / "qmon" / "qmon.sqlite"
-
-
-def current_kernel_id() -> str:
-    """Return the id of the Jupyter kernel this code runs in, else ``pid-<pid>``.
-
-    The one implementation is :func:`qmon_jupyter.jobs._identity.detect_kernel_id`
-    (the manager stamps it on every job); it is imported on first use so that
-    importing the store stays free of the job layer.
-    """
-    from qmon_jupyter.jobs._identity import detect_kernel_id
-
-    return detect_kernel_id()
-
-
-def iso_now() -> str:
-    """Now as ISO 8601 UTC with a ``Z``, the format every snapshot carries."""
-    return datetime.now(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 def process_start_time(pid: int) -> float | None:

@@ -8,7 +8,8 @@ import time
 from datetime import datetime, timedelta, timezone
 from typing import TYPE_CHECKING, Any
 
-from ._paths import iso_now
+from qmon_jupyter.core.timefmt import iso_now
+
 from ._schema import TERMINAL_STATUSES
 
 if TYPE_CHECKING:

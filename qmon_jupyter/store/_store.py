@@ -20,9 +20,10 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from qmon_jupyter.core.timefmt import iso_now
 from qmon_jupyter.errors import QmonError
 
-from ._paths import default_path, iso_now
+from ._paths import default_path
 from ._queries import StoreQueries
 from ._schema import SCHEMA, SCHEMA_VERSION, TERMINAL_STATUSES
 
@@ -32,7 +33,7 @@ if TYPE_CHECKING:
 
 __all__ = ["Store", "StoreUnavailable", "StoreWarning"]
 
-log = logging.getLogger("qmon_jupyter.store")
+logger = logging.getLogger(__name__)
 
 _TERMINAL_SQL = "('" + "','".join(TERMINAL_STATUSES) + "')"
 
@@ -120,7 +121,7 @@ class Store(StoreQueries):
             f"qmon store {self.path} was corrupt ({reason}); moved aside to {moved} and recreated"
         )
         self._init_schema()
-        log.warning(message)
+        logger.warning(message)
         warnings.warn(message, StoreWarning, stacklevel=3)
         return moved
 
@@ -298,7 +299,7 @@ class Store(StoreQueries):
                         _dumps({"data": {"previous": "dead", "state": state, "pid": pid}}),
                     ),
                 )
-                log.warning(
+                logger.warning(
                     "qmon: kernel %s was marked dead but sent a heartbeat; alive again"
                     " (its jobs failed meanwhile stay failed)",
                     kernel_id,

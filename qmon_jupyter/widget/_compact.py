@@ -11,8 +11,8 @@ from __future__ import annotations
 import heapq
 from typing import Any
 
-from qmon_jupyter.jobs.snapshot import SNAPSHOT_KEYS
-from qmon_jupyter.jobs.states import ACTIVE as _STATES_ACTIVE
+from qmon_jupyter.core.snapshot import SNAPSHOT_KEYS
+from qmon_jupyter.core.states import ACTIVE as _STATES_ACTIVE
 
 __all__ = ["ACTIVE", "compact_snapshot", "select_window"]
 

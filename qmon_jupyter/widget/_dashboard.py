@@ -64,7 +64,7 @@ class ExecutionDashboard(QmonWidget):
 
     def __init__(self, manager: Any = None, *, max_active: int = 12, max_recent: int = 8) -> None:
         if manager is None:
-            from qmon_jupyter.jobs import get_manager
+            from qmon_jupyter.kernel import get_manager
 
             manager = get_manager()
         self._manager = manager
@@ -86,9 +86,9 @@ class ExecutionDashboard(QmonWidget):
     def api(self) -> Any:
         """A ``DashboardAPI`` for this dashboard's manager."""
         if self._api is None:
-            from qmon_jupyter.dashboard_api import DashboardAPI
+            from qmon_jupyter.kernel import manager_api
 
-            self._api = DashboardAPI.for_manager(self._manager)
+            self._api = manager_api(self._manager)
         return self._api
 
     @property
@@ -224,7 +224,7 @@ def _compact_note(note: dict) -> dict:
 
 def _start_resource_monitor() -> None:
     try:
-        from qmon_jupyter.resources import get_resource_monitor
+        from qmon_jupyter.kernel import get_resource_monitor
 
         get_resource_monitor().start()
     except Exception:
@@ -233,7 +233,7 @@ def _start_resource_monitor() -> None:
 
 def _resources() -> dict:
     try:
-        from qmon_jupyter.resources import get_resource_monitor
+        from qmon_jupyter.kernel import get_resource_monitor
 
         monitor = get_resource_monitor()
         history = list(monitor.history())[-RESOURCE_POINTS:]

@@ -39,7 +39,7 @@ def manager_of(job: Any) -> Any:
     manager = ref() if callable(ref) else getattr(job, "manager", None)
     if manager is not None and hasattr(manager, "events"):
         return manager
-    from qmon_jupyter.jobs import get_manager
+    from qmon_jupyter.kernel import get_manager
 
     return get_manager()
 

@@ -6,12 +6,12 @@ import json
 
 import pytest
 
-from qmon_jupyter.dashboard_api import DashboardAPI
 from qmon_jupyter.executors import cluster_infos
 from qmon_jupyter.jobs import JobManager
+from qmon_jupyter.kernel import StoreWriter, manager_api
 from qmon_jupyter.server.config import QmonConfig
 from qmon_jupyter.server.service import QmonService
-from qmon_jupyter.store import Store, StoreWriter
+from qmon_jupyter.store import Store
 
 pytestmark = pytest.mark.timeout(120)
 
@@ -50,7 +50,7 @@ def test_status_from_the_store_reports_the_kernels_dask_cluster(kit, cluster, tm
 
 def test_in_process_status_reports_the_managers_cluster(kit, dask_executor):
     with JobManager(executor=dask_executor) as manager:
-        [kernel] = DashboardAPI.for_manager(manager).get_status()["kernels"]
+        [kernel] = manager_api(manager).get_status()["kernels"]
         manager.shutdown()
     [dask] = kernel["executors"]
     assert (dask["address"], dask["workers"]) == (dask_executor.address, 2)

@@ -4,15 +4,16 @@ from __future__ import annotations
 
 import pytest
 
-from qmon_jupyter.dashboard_api import DashboardAPI, DashboardSource, ManagerSource
+from qmon_jupyter.dashboard_api import DashboardSource
 from qmon_jupyter.jobs import JobStateError
+from qmon_jupyter.kernel import ManagerSource, manager_api
 
 from .conftest import TIMEOUT, Gate
 
 
 @pytest.fixture
 def api(manager):
-    return DashboardAPI.for_manager(manager)
+    return manager_api(manager)
 
 
 def test_manager_source_follows_the_protocol(manager):

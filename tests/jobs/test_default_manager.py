@@ -6,7 +6,8 @@ import pytest
 
 import qmon_jupyter as qmon
 from qmon_jupyter.engine import run as engine_run
-from qmon_jupyter.jobs import JobManager, MonitoredSimulationExecutor, get_manager
+from qmon_jupyter.jobs import JobManager
+from qmon_jupyter.kernel import MonitoredSimulationExecutor, get_manager
 
 from .._support import wait_until
 from .conftest import TIMEOUT, ghz, random_layers
@@ -32,7 +33,8 @@ def test_monitored_simulation_executor_runs_and_waits(manager):
 
 
 def test_resume_from_the_stores_checkpoint_gives_identical_counts(manager, gated_plans):
-    from qmon_jupyter.store import attach_store, get_store
+    from qmon_jupyter.kernel import attach_store
+    from qmon_jupyter.store import get_store
 
     store = get_store()  # this test's QMON_DB
     attach_store(manager, store)

@@ -5,8 +5,8 @@ from __future__ import annotations
 import threading
 from collections import Counter
 
+from qmon_jupyter.core.states import TERMINAL
 from qmon_jupyter.jobs import JobManager
-from qmon_jupyter.jobs.states import TERMINAL
 
 from .._support import wait_until
 from .conftest import TIMEOUT, Gate

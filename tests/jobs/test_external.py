@@ -123,8 +123,8 @@ def test_external_jobs_take_no_local_slot(manager):
 
 
 def test_provider_moves_step_only_through_allowed_transitions():
-    from qmon_jupyter.jobs import TERMINAL, can_transition
-    from qmon_jupyter.jobs._controls import transition_path
+    from qmon_jupyter.core import TERMINAL, can_transition
+    from qmon_jupyter.core.states import transition_path
 
     for old in S:
         for new in S:

@@ -9,9 +9,9 @@ import sys
 
 import pytest
 
+import qmon_jupyter
+from qmon_jupyter.core.identity import detect_kernel_id
 from qmon_jupyter.jobs import JobManager
-from qmon_jupyter.jobs._identity import detect_kernel_id
-from qmon_jupyter.store._paths import current_kernel_id
 
 from .._support import BELL
 
@@ -45,10 +45,6 @@ def test_repr_names_the_job_its_id_status_and_progress(finished_job):
     assert "100%" in text
 
 
-def test_outside_a_kernel_the_mimebundle_is_none(finished_job):
-    assert finished_job._repr_mimebundle_(include=None, exclude=None) is None
-
-
 def test_ipython_outside_a_kernel_displays_the_text_repr(shell, finished_job):
     data, metadata = shell.display_formatter.format(finished_job)
     assert data == {"text/plain": repr(finished_job)}
@@ -58,9 +54,10 @@ def test_ipython_outside_a_kernel_displays_the_text_repr(shell, finished_job):
 def test_a_shell_without_a_kernel_gets_the_text_repr_even_with_ipykernel_loaded(
     shell, finished_job
 ):
-    # Past the cheap "is ipykernel imported?" check, the widget side decides.
+    # The widget display is registered and ipykernel is imported, but this
+    # shell has no kernel: the widget side declines and the repr is shown.
     importlib.import_module("ipykernel.ipkernel")
-    assert finished_job._repr_mimebundle_() is None
+    qmon_jupyter._register_job_display(shell)
     data, _ = shell.display_formatter.format(finished_job)
     assert data == {"text/plain": repr(finished_job)}
 
@@ -72,8 +69,8 @@ def test_an_ipython_cell_ending_in_a_job_prints_its_repr(shell, finished_job, ca
     assert repr(finished_job) in capsys.readouterr().out
 
 
-def test_the_store_stamps_the_same_kernel_id_as_the_jobs():
-    assert current_kernel_id() == detect_kernel_id() == f"pid-{os.getpid()}"
+def test_outside_a_kernel_the_kernel_id_names_the_process():
+    assert detect_kernel_id() == f"pid-{os.getpid()}"
 
 
 def test_importing_the_store_does_not_import_the_job_layer():

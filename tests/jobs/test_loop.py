@@ -7,7 +7,8 @@ import threading
 import pytest
 
 from qmon_jupyter import JobCancelled
-from qmon_jupyter.jobs import JobStatus, progress
+from qmon_jupyter.jobs import JobStatus
+from qmon_jupyter.kernel import progress
 
 from .._support import wait_until
 from .conftest import TIMEOUT

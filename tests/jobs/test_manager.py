@@ -324,7 +324,7 @@ def test_bad_shots_are_refused_at_submit(manager):
 
 
 def test_checkpoint_events_allow_resuming_with_identical_counts(manager, gated_plans):
-    from qmon_jupyter.jobs import resume
+    from qmon_jupyter.kernel import resume
 
     checkpoints = []
     manager.events.subscribe(checkpoints.append, kinds=["job.checkpoint"])
@@ -502,7 +502,7 @@ def test_every_module_of_the_job_layer_imports_first_in_a_fresh_interpreter():
         "qmon_jupyter.jobs",
         "qmon_jupyter.jobs.manager",
         "qmon_jupyter.dashboard_api",
-        "qmon_jupyter.resources",
+        "qmon_jupyter.kernel.resources",
     ]:
         done = subprocess.run(
             [sys.executable, "-c", f"import {module}"],

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from qmon_jupyter.jobs import JobManager
-from qmon_jupyter.resources import ResourceMonitor, get_resource_monitor
+from qmon_jupyter.kernel.resources import ResourceMonitor, get_resource_monitor
 
 from .._support import wait_until
 from .conftest import TIMEOUT

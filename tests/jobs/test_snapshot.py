@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import re
 
-from qmon_jupyter.jobs import SNAPSHOT_KEYS
+from qmon_jupyter.core import SNAPSHOT_KEYS
 
 from .conftest import TIMEOUT, ghz
 

@@ -22,7 +22,8 @@ from hypothesis.stateful import (
     rule,
 )
 
-from qmon_jupyter.jobs import TERMINAL, JobManager, JobStateError, JobStatus
+from qmon_jupyter.core import TERMINAL
+from qmon_jupyter.jobs import JobManager, JobStateError, JobStatus
 
 from .conftest import TIMEOUT, Gate
 

@@ -6,7 +6,7 @@ import pytest
 from IPython.core.interactiveshell import InteractiveShell
 from IPython.utils.capture import capture_output
 
-from qmon_jupyter.jobs import get_manager
+from qmon_jupyter.kernel import get_manager
 from qmon_jupyter.widget import ExecutionDashboard, JobWidget
 
 from .._support import BELL, wait_until

@@ -8,10 +8,10 @@ import time
 
 import pytest
 
-from qmon_jupyter.dashboard_api import DashboardAPI
 from qmon_jupyter.engine import run
 from qmon_jupyter.errors import JobCancelled, JobFailed, QmonError
 from qmon_jupyter.jobs import JobStatus
+from qmon_jupyter.kernel import manager_api
 from qmon_jupyter.providers import Budget, EmulatedQPU, EmulatorProvider, StatusMonitor
 
 from .._support import wait_until
@@ -191,7 +191,7 @@ def test_cancel_from_the_dashboard_api_cancels_the_remote_running_job(provider, 
         client = EmulatorProvider(slow.url, poll_interval=0.05, monitor=provider._monitor)
         job = client.submit(bell(), shots=10)
         assert wait_until(lambda: job.status is S.RUNNING)
-        snap = DashboardAPI.for_manager(manager).cancel_job(job.id, user="alice")
+        snap = manager_api(manager).cancel_job(job.id, user="alice")
         assert snap["status"] == "cancelled"
         remote = snap["provider"]["job_id"]
         assert slow.job(remote)["status"] in {"CANCELLING", "CANCELLED"}
@@ -390,7 +390,7 @@ def test_the_dashboards_hardware_view_shows_provider_status_and_health(qpu, prov
     qpu.set_rate(0)
     job = provider.submit(bell(), shots=10, name="on the emulator")
     assert wait_until(lambda: job.status is S.QUEUED)
-    hardware = DashboardAPI.for_manager(manager).get_hardware()
+    hardware = manager_api(manager).get_hardware()
     [row] = [s for s in hardware["jobs"] if s["id"] == job.id]
     assert row["provider"]["status"] == "QUEUED"
     assert row["provider"]["queue_position"] == "1"
@@ -445,9 +445,11 @@ def test_the_monitor_stops_when_its_manager_shuts_down(qpu, manager):
 def test_cancel_through_the_stores_command_queue_the_rest_path_cancels_the_remote_job(
     qpu, provider, manager, tmp_path
 ):
-    store_module = pytest.importorskip("qmon_jupyter.store", reason="the store is not available")
-    store = store_module.Store(tmp_path / "qmon.sqlite")
-    writer = store_module.StoreWriter(manager, store, command_interval=0.05)
+    from qmon_jupyter.kernel import StoreWriter
+    from qmon_jupyter.store import Store
+
+    store = Store(tmp_path / "qmon.sqlite")
+    writer = StoreWriter(manager, store, command_interval=0.05)
     try:
         qpu.set_rate(0)
         job = provider.submit(bell(), shots=10, name="to be cancelled over REST")

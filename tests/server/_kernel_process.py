@@ -22,7 +22,8 @@ import sys
 import time
 
 from qmon_jupyter.jobs import JobManager
-from qmon_jupyter.store import Store, attach_store
+from qmon_jupyter.kernel import attach_store
+from qmon_jupyter.store import Store
 
 GHZ = """OPENQASM 2.0;
 include "qelib1.inc";
@@ -115,7 +116,7 @@ def main(argv: list[str]) -> int:
         print(json.dumps({"jobs": [j.id for j in jobs], "degraded": writer.degraded}), flush=True)
         return 0
     if mode == "resume":
-        from qmon_jupyter.jobs import resume
+        from qmon_jupyter.kernel import resume
 
         job = resume(argv[1], manager=manager, store=writer.store)
         _announce(manager, job, writer)

@@ -8,10 +8,10 @@ import time
 import pytest
 
 from qmon_jupyter.jobs import JobManager
+from qmon_jupyter.kernel import attach_store
 from qmon_jupyter.server import source as source_mod
 from qmon_jupyter.server.config import QmonConfig
 from qmon_jupyter.server.service import QmonService
-from qmon_jupyter.store import attach_store
 
 from .conftest import FakeKernel, iso, snapshot
 

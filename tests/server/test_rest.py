@@ -198,7 +198,7 @@ async def test_pausing_a_paused_or_resuming_a_running_job_is_202_and_changes_not
 
 def test_the_kernel_carries_out_a_no_op_pause_or_resume_as_done(store):
     from qmon_jupyter.jobs import JobManager
-    from qmon_jupyter.store import StoreWriter
+    from qmon_jupyter.kernel import StoreWriter
 
     timeout = 20.0
     started, release = threading.Event(), threading.Event()

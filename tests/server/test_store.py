@@ -16,7 +16,8 @@ import pytest
 
 from qmon_jupyter.circuits.ir import circuit_to_dict
 from qmon_jupyter.jobs import JobManager
-from qmon_jupyter.store import Store, StoreWarning, StoreWriter, attach_store, get_store
+from qmon_jupyter.kernel import StoreWriter, attach_store
+from qmon_jupyter.store import Store, StoreWarning, get_store
 
 
 def _short(reporter, token, steps=5):
@@ -121,7 +122,7 @@ def test_unwritable_store_degrades_and_jobs_still_finish(manager, tmp_path, capl
     blocker = tmp_path / "a-file"
     blocker.write_text("a file where the store's folder should be")
     monkeypatch.setenv("QMON_DB", str(blocker / "qmon.sqlite"))  # its folder cannot exist
-    caplog.set_level(logging.WARNING, "qmon_jupyter.store")
+    caplog.set_level(logging.WARNING, "qmon_jupyter")
     writer = StoreWriter(manager, None)
     jobs = [manager.submit_function(_short, total=5) for _ in range(3)]
     _wait_jobs(jobs)
@@ -134,7 +135,7 @@ def test_unwritable_store_degrades_and_jobs_still_finish(manager, tmp_path, capl
 
 @pytest.mark.parametrize("pragma", ["PRAGMA query_only=ON", "PRAGMA max_page_count=1"])
 def test_read_only_or_full_store_never_breaks_a_job_and_recovers(manager, store, caplog, pragma):
-    caplog.set_level(logging.WARNING, "qmon_jupyter.store")
+    caplog.set_level(logging.WARNING, "qmon_jupyter")
     writer = attach_store(manager, store)
     _sync(manager, writer)
     if "max_page_count" in pragma:
@@ -201,7 +202,7 @@ def test_a_job_is_resumed_once(store):
     from qmon_jupyter.circuits.ir import Circuit, Instruction
     from qmon_jupyter.engine import run as engine_run
     from qmon_jupyter.errors import JobStateError
-    from qmon_jupyter.jobs import resume
+    from qmon_jupyter.kernel import resume
 
     m = JobManager(max_concurrent_jobs=1, checkpoint_interval=0.05)
     writer = attach_store(m, store)

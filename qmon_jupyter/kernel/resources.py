@@ -18,12 +18,12 @@ from typing import TYPE_CHECKING
 
 import psutil
 
-from .jobs.snapshot import iso_utc
+from qmon_jupyter.core.timefmt import iso_utc
 
 if TYPE_CHECKING:
     from collections.abc import Callable
 
-    from .jobs.manager import JobManager
+    from qmon_jupyter.jobs import JobManager
 
 __all__ = ["ResourceMonitor", "get_resource_monitor"]
 

@@ -2,9 +2,19 @@
 
 from __future__ import annotations
 
+import functools
+from collections import deque
 from enum import Enum
 
-__all__ = ["ACTIVE", "TERMINAL", "TRANSITIONS", "JobStatus", "JobType", "can_transition"]
+__all__ = [
+    "ACTIVE",
+    "TERMINAL",
+    "TRANSITIONS",
+    "JobStatus",
+    "JobType",
+    "can_transition",
+    "transition_path",
+]
 
 
 class JobStatus(str, Enum):
@@ -58,3 +68,24 @@ TRANSITIONS: dict[JobStatus, frozenset[JobStatus]] = {
 def can_transition(old: JobStatus, new: JobStatus) -> bool:
     """Whether a job in ``old`` may move to ``new``."""
     return new in TRANSITIONS[old]
+
+
+@functools.lru_cache(maxsize=64)
+def transition_path(old: JobStatus, new: JobStatus) -> tuple[JobStatus, ...] | None:
+    """Shortest sequence of allowed moves from ``old`` to ``new`` (None if none)."""
+    if old is new:
+        return ()
+    frontier = deque([(old, ())])
+    seen = {old}
+    while frontier:
+        state, steps = frontier.popleft()
+        for nxt in sorted(TRANSITIONS[state], key=lambda s: s.value):
+            if nxt in seen:
+                continue
+            route = (*steps, nxt)
+            if nxt is new:
+                return route
+            if nxt in ACTIVE:  # never route through a terminal state
+                seen.add(nxt)
+                frontier.append((nxt, route))
+    return None

@@ -1,4 +1,4 @@
-"""The kernel side of the store: one writer thread per job manager.
+"""The kernel's side of the store: one writer thread per job manager.
 
 It subscribes to the manager's events and writes them in batches, sends
 heartbeats, and carries out the commands the server queues (cancel, pause,
@@ -10,7 +10,6 @@ warning and jobs run on.
 
 from __future__ import annotations
 
-import atexit
 import contextlib
 import logging
 import os
@@ -22,12 +21,15 @@ import weakref
 from collections import deque
 from typing import Any
 
-from ._paths import current_kernel_id, iso_now, process_start_time
-from ._store import Store, _is_corruption
+from qmon_jupyter.core.identity import detect_kernel_id
+from qmon_jupyter.core.timefmt import iso_now
+from qmon_jupyter.store import Store, get_store
+from qmon_jupyter.store._paths import process_start_time
+from qmon_jupyter.store._store import _is_corruption
 
-__all__ = ["StoreWriter", "attach_store", "get_store"]
+__all__ = ["StoreWriter", "attach_store", "close_writers"]
 
-log = logging.getLogger("qmon_jupyter.store")
+logger = logging.getLogger(__name__)
 
 #: events kept while the store is failing; older ones are dropped (snapshots,
 #: notifications and checkpoints are coalesced per id, so they are never lost)
@@ -36,25 +38,10 @@ _MAX_BACKLOG = 10_000
 _ORPHAN_COMMAND_S = 10.0
 _ACTIONS = ("cancel", "pause", "resume")
 
-# guards _stores (path -> process-wide Store)
-_stores_lock = threading.Lock()
-_stores: dict[str, Store] = {}
 # guards _writers (manager -> its writer); weak so a forgotten manager is freed
 _writers_lock = threading.Lock()
 _writers: weakref.WeakKeyDictionary[Any, StoreWriter] = weakref.WeakKeyDictionary()
 _live_writers: weakref.WeakSet[StoreWriter] = weakref.WeakSet()
-
-
-def get_store(path: str | os.PathLike[str] | None = None) -> Store:
-    """Return the process-wide :class:`Store` for ``path`` (default ``QMON_DB`` or data dir)."""
-    from ._paths import default_path
-
-    key = str(path if path is not None else default_path())
-    with _stores_lock:
-        store = _stores.get(key)
-        if store is None:
-            store = _stores[key] = Store(key)
-        return store
 
 
 def attach_store(manager: Any, store: Store | None = None, **kwargs: Any) -> StoreWriter:
@@ -95,7 +82,7 @@ class StoreWriter:
         kernel_id: str | None = None,
     ) -> None:
         self._manager = weakref.ref(manager)
-        self.kernel_id = kernel_id or getattr(manager, "kernel_id", None) or current_kernel_id()
+        self.kernel_id = kernel_id or getattr(manager, "kernel_id", None) or detect_kernel_id()
         self.flush_interval = flush_interval
         self.heartbeat_interval = heartbeat_interval
         self.command_interval = command_interval
@@ -214,7 +201,7 @@ class StoreWriter:
             reason = f"{type(exc).__name__}: {exc}"
             self._recover_if_corrupt(exc)
             if self.degraded is None:
-                log.warning(
+                logger.warning(
                     "qmon monitoring degraded, the store is not writable (%s); jobs keep running",
                     reason,
                 )
@@ -224,7 +211,7 @@ class StoreWriter:
                 del self._events[: len(self._events) - _MAX_BACKLOG]
             return False
         if self.degraded is not None:
-            log.warning("qmon monitoring recovered, the store is writable again")
+            logger.warning("qmon monitoring recovered, the store is writable again")
             self.degraded = None
         return True
 
@@ -387,7 +374,7 @@ def _carry_out(manager: Any, cmd: dict[str, Any]) -> tuple[bool, str | None]:
 
 def _resources() -> dict[str, Any] | None:
     try:
-        from qmon_jupyter.resources import get_resource_monitor
+        from qmon_jupyter.kernel.resources import get_resource_monitor
 
         monitor = get_resource_monitor()
         return {"latest": monitor.latest(), "history": list(monitor.history())[-60:]}
@@ -405,11 +392,12 @@ def _executors(manager: Any) -> list[dict[str, Any]] | None:
         return None
 
 
-@atexit.register
-def _close_all() -> None:
-    # Runs before the job layer's own exit hook (registered earlier): end the
-    # jobs first so their final state ("cancelled", resumable from the last
-    # checkpoint) reaches the store, instead of "kernel stopped".
+def close_writers() -> None:
+    """End every live writer's jobs, then close the writer (the session's exit hook).
+
+    The jobs end first so that their final state ("cancelled", resumable from
+    the last checkpoint) reaches the store, instead of "kernel stopped".
+    """
     for writer in list(_live_writers):
         manager = writer._manager()
         with contextlib.suppress(Exception):

@@ -1,23 +1,28 @@
-"""The process-wide manager and the top-level conveniences built on it."""
+"""A kernel's session: its one job manager, wired to the store and the resource sampler.
+
+Also the conveniences that act on that manager (``qmon.submit``,
+``qmon.progress``, ``qmon.resume``) and the one exit hook that ends the
+session in order: jobs first, so their final state reaches the store, then
+the store writers.
+"""
 
 from __future__ import annotations
 
 import atexit
 import logging
+import sys
 import threading
 import warnings
 from typing import TYPE_CHECKING, Any
 
+from qmon_jupyter.core.states import JobStatus, JobType
 from qmon_jupyter.errors import JobStateError
-
-from ._loop import MonitoredLoop
-from .manager import JobManager
-from .states import JobStatus, JobType
+from qmon_jupyter.jobs import JobManager, MonitoredLoop
 
 if TYPE_CHECKING:
     from collections.abc import Iterable
 
-    from .job import ExecutionJob, Result
+    from qmon_jupyter.jobs import ExecutionJob, Result
 
 __all__ = ["MonitoredSimulationExecutor", "get_manager", "progress", "resume", "submit"]
 
@@ -46,10 +51,8 @@ def get_manager() -> JobManager:
 
 
 def _attach_store(manager: JobManager) -> None:
-    try:
-        from qmon_jupyter.store import attach_store
-    except ImportError:
-        return  # the store module is optional for the job layer
+    from .store_writer import attach_store
+
     try:
         attach_store(manager)
     except Exception as exc:
@@ -62,7 +65,7 @@ def _attach_store(manager: JobManager) -> None:
 
 def _attach_resources(manager: JobManager) -> None:
     try:
-        from qmon_jupyter.resources import get_resource_monitor
+        from .resources import get_resource_monitor
 
         get_resource_monitor().watch_memory(manager)
     except Exception:
@@ -70,9 +73,18 @@ def _attach_resources(manager: JobManager) -> None:
 
 
 @atexit.register
-def _shutdown_default() -> None:
+def _end_session() -> None:
+    # The one exit hook, so the order does not depend on what was imported
+    # first: end the jobs (their final state, "cancelled" and resumable from
+    # the last checkpoint, reaches the store), then close the store writers.
+    # close_writers() ends the jobs of every manager that has a writer (and
+    # waits a moment for their final events); then the default manager, if
+    # it had no writer.
+    writers = sys.modules.get(f"{__package__}.store_writer")
+    if writers is not None:
+        writers.close_writers()
     manager = _manager
-    if manager is not None:
+    if manager is not None and not manager.is_shutdown:
         manager.shutdown(wait=False, cancel_futures=True, cancel_running=True)
 
 
