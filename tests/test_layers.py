@@ -18,7 +18,7 @@ LAYERS: tuple[frozenset[str], ...] = (
     frozenset({"store"}),
     frozenset({"dashboard_api"}),
     frozenset({"kernel", "server"}),
-    frozenset({"providers"}),
+    frozenset({"providers", "qiskit"}),
     frozenset({"widget"}),
     frozenset({"magics", "__main__", "__init__"}),
 )
