@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from contextlib import nullcontext
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -9,7 +10,8 @@ from qiskit.primitives import BaseEstimatorV2, DataBin, PrimitiveResult, PubResu
 from qiskit.primitives.containers.estimator_pub import EstimatorPub
 
 from ._job import QmonPrimitiveJob, start_job
-from ._numerics import pauli_expectation, statevector
+from ._numerics import estimate_binding
+from ._runner import check_backend, dask_client, map_bindings
 
 if TYPE_CHECKING:
     from collections.abc import Iterable
@@ -33,6 +35,12 @@ class QmonEstimator(BaseEstimatorV2):
         The :class:`~qmon_jupyter.jobs.JobManager` (the kernel's if None).
     name
         The dashboard name of each run's job.
+    backend
+        ``"local"`` or ``"dask"``: every binding of a sweep is a task on a
+        Dask cluster (``client``, else the default client, else
+        ``DASK_SCHEDULER_ADDRESS``).
+    client
+        The ``distributed.Client`` for ``backend="dask"``.
 
     Observables broadcast against parameter values as Qiskit defines it; one
     statevector is computed per binding and shared by its observables.
@@ -45,7 +53,11 @@ class QmonEstimator(BaseEstimatorV2):
         seed: int | None = None,
         manager: Any = None,
         name: str = "estimator",
+        backend: str = "local",
+        client: Any = None,
     ) -> None:
+        self.backend = check_backend(backend)
+        self.client = client
         self.default_precision = default_precision
         self.seed = seed
         self.manager = manager
@@ -66,9 +78,9 @@ class QmonEstimator(BaseEstimatorV2):
                 token.check()  # raises once cancelled, waits while paused
                 return True
 
-            return PrimitiveResult(
-                [_run_pub(pub, rng, reporter, go_on) for pub in coerced], metadata={"version": 2}
-            )
+            with dask_client(self.client) if self.backend == "dask" else nullcontext() as client:
+                results = [_run_pub(pub, rng, reporter, go_on, client) for pub in coerced]
+            return PrimitiveResult(results, metadata={"version": 2})
 
         return QmonPrimitiveJob(
             start_job(self.manager, work, name=self.name, total=total, unit="steps")
@@ -87,22 +99,26 @@ def _check_sizes(pub: EstimatorPub) -> None:
                 raise ValueError(msg)
 
 
-def _run_pub(pub: EstimatorPub, rng: np.random.Generator, reporter: Any, go_on: Any) -> PubResult:
+def _run_pub(
+    pub: EstimatorPub, rng: np.random.Generator, reporter: Any, go_on: Any, client: Any
+) -> PubResult:
     bound = pub.parameter_values.bind_all(pub.circuit)
     shape = np.broadcast_shapes(bound.shape, pub.observables.shape)
     # Which binding each broadcast entry uses: one statevector per binding.
     binding_of = np.broadcast_to(np.arange(bound.size).reshape(bound.shape), shape)
     observables = np.broadcast_to(pub.observables, shape)
-    uses: dict[int, list[tuple[int, ...]]] = {}
+    uses: dict[int, list[tuple[int, ...]]] = {flat: [] for flat in range(bound.size)}
     for index in np.ndindex(*shape):
-        uses.setdefault(int(binding_of[index]), []).append(index)
-    evs = np.zeros(shape, dtype=np.float64)
+        uses[int(binding_of[index])].append(index)
     flat_bound = bound.reshape(-1)
-    for flat in range(bound.size):
-        go_on()
-        state = statevector(flat_bound[flat], go_on)
-        for index in uses.get(flat, ()):
-            evs[index] = pauli_expectation(state, observables[index]).real
+    calls = [
+        (flat_bound[flat], [observables[index] for index in uses[flat]])
+        for flat in range(bound.size)
+    ]
+    evs = np.zeros(shape, dtype=np.float64)
+    for flat, values in map_bindings(estimate_binding, calls, go_on=go_on, client=client):
+        for index, value in zip(uses[flat], values, strict=True):
+            evs[index] = value
         reporter.update(1)
     stds = np.full(shape, float(pub.precision))
     if pub.precision:

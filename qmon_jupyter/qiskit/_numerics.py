@@ -13,7 +13,14 @@ from qmon_jupyter.engine import run, simulate_statevector
 if TYPE_CHECKING:
     from collections.abc import Callable, Mapping
 
-__all__ = ["pauli_expectation", "register_samples", "sample_outcomes", "statevector"]
+__all__ = [
+    "estimate_binding",
+    "pauli_expectation",
+    "register_samples",
+    "sample_binding",
+    "sample_outcomes",
+    "statevector",
+]
 
 
 def statevector(circuit: Any, should_continue: Callable[[], bool] | None = None) -> np.ndarray:
@@ -97,3 +104,29 @@ def pauli_expectation(state: np.ndarray, terms: Mapping[str, complex]) -> comple
             value = product.sum() if sign is None else np.dot(product, sign)
         total += complex(coeff) * (1j**n_y) * complex(value)
     return total
+
+
+def estimate_binding(
+    circuit: Any,
+    observables: list[Mapping[str, complex]],
+    *,
+    should_continue: Callable[[], bool] | None = None,
+) -> list[float]:
+    """Return the expectation values of ``observables`` in one bound circuit's final state."""
+    state = statevector(circuit, should_continue)
+    return [pauli_expectation(state, terms).real for terms in observables]
+
+
+def sample_binding(
+    circuit: Any,
+    shots: int,
+    seed: int,
+    registers: list[tuple[str, list[int]]],
+    *,
+    should_continue: Callable[[], bool] | None = None,
+) -> dict[str, np.ndarray]:
+    """Each register's packed samples for one bound circuit (see :func:`register_samples`)."""
+    if not registers:
+        return {}
+    outcomes = sample_outcomes(circuit, shots, seed, should_continue)
+    return {name: register_samples(outcomes, bits) for name, bits in registers}

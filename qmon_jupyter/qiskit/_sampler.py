@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from contextlib import nullcontext
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -10,7 +11,8 @@ from qiskit.primitives.containers import BitArray
 from qiskit.primitives.containers.sampler_pub import SamplerPub
 
 from ._job import QmonPrimitiveJob, start_job
-from ._numerics import register_samples, sample_outcomes
+from ._numerics import sample_binding
+from ._runner import check_backend, dask_client, map_bindings
 
 if TYPE_CHECKING:
     from collections.abc import Iterable
@@ -32,6 +34,13 @@ class QmonSampler(BaseSamplerV2):
         The :class:`~qmon_jupyter.jobs.JobManager` (the kernel's if None).
     name
         The dashboard name of each run's job.
+    backend
+        ``"local"`` (the engine in the job's thread) or ``"dask"``: every
+        binding of a sweep is a task on a Dask cluster (``client``, else the
+        default client, else ``DASK_SCHEDULER_ADDRESS``), with the same
+        samples for the same seed.
+    client
+        The ``distributed.Client`` for ``backend="dask"``.
 
     Results are Qiskit's ``PrimitiveResult`` of ``SamplerPubResult``, with a
     ``BitArray`` per classical register, shots in a random order, as
@@ -47,7 +56,11 @@ class QmonSampler(BaseSamplerV2):
         seed: int | None = None,
         manager: Any = None,
         name: str = "sampler",
+        backend: str = "local",
+        client: Any = None,
     ) -> None:
+        self.backend = check_backend(backend)
+        self.client = client
         self.default_shots = default_shots
         self.seed = seed
         self.manager = manager
@@ -70,9 +83,11 @@ class QmonSampler(BaseSamplerV2):
                 token.check()  # raises once cancelled, waits while paused
                 return True
 
-            results = []
-            for pub, seed in zip(coerced, seeds, strict=True):
-                results.append(_run_pub(pub, int(seed), reporter, go_on))
+            with dask_client(self.client) if self.backend == "dask" else nullcontext() as client:
+                results = [
+                    _run_pub(pub, int(seed), reporter, go_on, client)
+                    for pub, seed in zip(coerced, seeds, strict=True)
+                ]
             return PrimitiveResult(results, metadata={"version": 2})
 
         return QmonPrimitiveJob(
@@ -80,7 +95,9 @@ class QmonSampler(BaseSamplerV2):
         )
 
 
-def _run_pub(pub: SamplerPub, seed: int, reporter: Any, go_on: Any) -> SamplerPubResult:
+def _run_pub(
+    pub: SamplerPub, seed: int, reporter: Any, go_on: Any, client: Any
+) -> SamplerPubResult:
     circuit = pub.circuit
     bound = pub.parameter_values.bind_all(circuit)
     registers = [
@@ -90,13 +107,16 @@ def _run_pub(pub: SamplerPub, seed: int, reporter: Any, go_on: Any) -> SamplerPu
         name: np.zeros((*bound.shape, pub.shots, max(1, (len(bits) + 7) // 8)), dtype=np.uint8)
         for name, bits in registers
     }
+    # One stream per binding, from the PUB's seed: the same samples here and on Dask.
     streams = np.random.SeedSequence(seed).generate_state(max(1, bound.size), np.uint64)
-    for flat, (index, bound_circuit) in enumerate(np.ndenumerate(bound)):
-        go_on()
-        if registers:
-            outcomes = sample_outcomes(bound_circuit, pub.shots, int(streams[flat]) >> 1, go_on)
-            for name, bits in registers:
-                arrays[name][index] = register_samples(outcomes, bits)
+    indices = list(np.ndindex(*bound.shape))
+    calls = [
+        (bound[index], pub.shots, int(streams[flat]) >> 1, registers)
+        for flat, index in enumerate(indices)
+    ]
+    for flat, samples in map_bindings(sample_binding, calls, go_on=go_on, client=client):
+        for name, packed in samples.items():
+            arrays[name][indices[flat]] = packed
         reporter.update(pub.shots)
     data = {name: BitArray(arrays[name], len(bits)) for name, bits in registers}
     return SamplerPubResult(
