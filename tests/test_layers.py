@@ -12,7 +12,7 @@ PACKAGE = Path(__file__).resolve().parents[1] / "qmon_jupyter"
 #: Bottom to top. A unit (sub-package or top-level module) may import units of
 #: its own rank or below, never above; and no import goes round in a circle.
 LAYERS: tuple[frozenset[str], ...] = (
-    frozenset({"_version", "errors", "core"}),
+    frozenset({"_version", "errors", "core", "limits"}),
     frozenset({"circuits", "engine", "executors"}),
     frozenset({"jobs"}),
     frozenset({"store"}),

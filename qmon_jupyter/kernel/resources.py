@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING
 import psutil
 
 from qmon_jupyter.core.timefmt import iso_utc
+from qmon_jupyter.limits import memory_status
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -37,7 +38,8 @@ class ResourceMonitor:
     """Samples CPU and memory every ``interval`` seconds into a bounded history.
 
     Each sample is ``{time, cpu_percent (this process), system_cpu_percent,
-    rss_bytes, available_bytes, total_bytes}``.
+    rss_bytes, available_bytes, total_bytes, memory_limit}``; memory is the
+    container's (:func:`qmon_jupyter.limits.memory_status`) where a limit is set.
 
     Parameters
     ----------
@@ -97,7 +99,7 @@ class ResourceMonitor:
 
     def sample(self) -> dict:
         """Take one sample now, add it to the history and tell listeners."""
-        memory = psutil.virtual_memory()
+        memory = memory_status()  # the container's limit where one is set
         sample = {
             "time": iso_utc(time.time()),
             "cpu_percent": self._process.cpu_percent(None),
@@ -105,6 +107,7 @@ class ResourceMonitor:
             "rss_bytes": self._process.memory_info().rss,
             "available_bytes": memory.available,
             "total_bytes": memory.total,
+            "memory_limit": memory.source,
         }
         with self._lock:
             self._history.append(sample)

@@ -23,6 +23,7 @@ def test_samples_have_the_contract_shape_and_history_is_bounded():
             "rss_bytes",
             "available_bytes",
             "total_bytes",
+            "memory_limit",
         }
         assert sample["rss_bytes"] > 0
         assert 0 < sample["available_bytes"] <= sample["total_bytes"]
