@@ -46,7 +46,8 @@ _FAST_RE = re.compile(rf"{_ID}[ \t]*(?:\([^()]*\))?[ \t]*{_ARG}(?:[ \t]*,[ \t]*{
 class ProgramReader:
     """The state of one program being read (registers and gates only ever grow)."""
 
-    def __init__(self) -> None:
+    def __init__(self, max_instructions: int = MAX_INSTRUCTIONS) -> None:
+        self.max_instructions = max_instructions
         self.gates: dict[str, GateDef] = {
             name: GateDef(name, p, q) for name, (p, q) in BUILTIN_GATES.items()
         }
@@ -86,8 +87,8 @@ class ProgramReader:
                 hit = lines.get(text[pos:newline])
                 if hit is not None:
                     out.extend(hit)
-                    if len(out) > MAX_INSTRUCTIONS:
-                        lx.error(_too_many(), pos)
+                    if len(out) > self.max_instructions:
+                        lx.error(_too_many(self.max_instructions), pos)
                     pos = line_start = newline + 1
                     if pos > end:
                         return
@@ -106,8 +107,8 @@ class ProgramReader:
                 hit = statements.get(m.group())
                 if hit is not None:
                     out.extend(hit)
-                    if len(out) > MAX_INSTRUCTIONS:
-                        lx.error(_too_many(), pos)
+                    if len(out) > self.max_instructions:
+                        lx.error(_too_many(self.max_instructions), pos)
                     pos, first = m.end(), False
                     continue
             lx.seek(pos)
@@ -297,8 +298,8 @@ class ProgramReader:
                 pos,
             )
         rows = self.broadcast(lx, name, args)
-        if len(self.out) + len(rows) * max(gate.size, 1) > MAX_INSTRUCTIONS:
-            lx.error(_too_many(), pos)
+        if len(self.out) + len(rows) * max(gate.size, 1) > self.max_instructions:
+            lx.error(_too_many(self.max_instructions), pos)
         values = tuple(params)
         out = self.out
         if gate.body is None:
@@ -328,8 +329,8 @@ class ProgramReader:
                 "measure a qubit into a bit, or a register into a register of the same size",
                 cpos,
             )
-        if len(self.out) + len(qubits) > MAX_INSTRUCTIONS:
-            lx.error(_too_many(), pos)
+        if len(self.out) + len(qubits) > self.max_instructions:
+            lx.error(_too_many(self.max_instructions), pos)
         self.out.extend(
             Instruction("measure", (q,), (), (c,), condition)
             for q, c in zip(qubits, clbits, strict=True)
@@ -416,5 +417,8 @@ class ProgramReader:
         return str(wire)  # pragma: no cover - every wire belongs to a register
 
 
-def _too_many() -> str:
-    return f"the program expands to more than {MAX_INSTRUCTIONS} instructions"
+def _too_many(limit: int) -> str:
+    return (
+        f"the program expands to more than {limit} instructions (the limit: "
+        "parse_qasm(max_instructions=...) or QMON_MAX_INSTRUCTIONS)"
+    )
