@@ -1,8 +1,9 @@
-"""The sdist ships the built frontend, so installing it needs no Node.js."""
+"""What pip installs: the sdist ships the built frontend (no Node.js needed), the extras."""
 
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -82,3 +83,15 @@ def test_the_sdist_installs_without_node(sdist, tmp_path):
     assert venv in package.parents, f"qmon_jupyter found outside the venv: {package}"
     for bundle in BUNDLES:
         assert (package / "static" / bundle).is_file(), bundle
+
+
+def test_the_all_extra_names_every_backend_extra():
+    tomllib = pytest.importorskip("tomllib", reason="Python 3.11+ reads TOML")
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]
+    extras = project["optional-dependencies"]
+    (everything,) = extras["all"]
+    named = re.fullmatch(r"qmon_jupyter\[(.*)\]", everything)
+    assert named, everything
+    backends = set(extras) - {"all", "test", "bench"}
+    assert set(named.group(1).split(",")) == backends
+    assert extras["ibm"] == ["qiskit-ibm-runtime>=0.30"]
