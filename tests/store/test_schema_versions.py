@@ -178,3 +178,20 @@ def test_a_store_migrated_with_unsaved_wal_pages_keeps_them_in_the_backup(tmp_pa
     writer.close()
 
     assert _sql(store.backup_path, "SELECT id FROM jobs") == [("job-1",)]
+
+
+def test_a_newer_store_in_use_by_its_release_is_read_with_its_latest_writes(tmp_path):
+    path = tmp_path / "qmon.sqlite"
+    _written_store(path)
+    # the newer release's kernel keeps the file open; its last write is in the -wal file
+    newer = sqlite3.connect(path, isolation_level=None)
+    newer.execute(f"PRAGMA user_version={SCHEMA_VERSION + 1}")
+    newer.execute("UPDATE jobs SET snapshot=json_set(snapshot, '$.name', 'renamed')")
+    assert (tmp_path / "qmon.sqlite-wal").stat().st_size > 0
+
+    with pytest.warns(StoreWarning, match="read-only"):
+        store = Store(path)
+
+    assert store.get_job("job-1")["name"] == "renamed"
+    store.close()
+    newer.close()
