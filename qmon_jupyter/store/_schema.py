@@ -1,10 +1,16 @@
-"""The store's tables. One version number; bump it and migrate when a table changes."""
+"""The store's tables. One version number; bump it and add a migration when a table changes.
+
+``SCHEMA`` creates the current tables in a new file. ``MIGRATIONS[n]`` are the
+statements that take a file from version ``n`` to ``n + 1``; opening an older
+file runs them in order (see ``_migrate.py``), after a backup beside it.
+"""
 
 from __future__ import annotations
 
-__all__ = ["SCHEMA", "SCHEMA_VERSION", "TERMINAL_STATUSES"]
+__all__ = ["MIGRATIONS", "SCHEMA", "SCHEMA_VERSION", "TERMINAL_STATUSES"]
 
-SCHEMA_VERSION = 1
+#: recorded in the file as ``PRAGMA user_version``; 0 is a new, empty file
+SCHEMA_VERSION = 2
 
 #: statuses a job never leaves (the values of ``jobs.states.TERMINAL``, kept
 #: as plain strings so SQL can use them without importing the job layer)
@@ -89,4 +95,17 @@ CREATE TABLE IF NOT EXISTS checkpoints (
     counts       TEXT NOT NULL,
     updated_at   TEXT NOT NULL
 );
+
+CREATE TABLE IF NOT EXISTS meta (
+    key   TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+);
 """
+
+#: MIGRATIONS[n]: the statements that take a version-n file to version n + 1, run
+#: in one transaction. Each is written for the tables as they were at version n.
+MIGRATIONS: dict[int, tuple[str, ...]] = {
+    # 2: a meta table; "written_by" names the qmon_jupyter that created or last
+    # migrated the file, so an older release can say which one it needs
+    1: ("CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)",),
+}

@@ -4,7 +4,8 @@ Kernels write job snapshots, events, notifications, heartbeats and
 checkpoints; the server reads them and writes commands that the owning
 kernel carries out. Each thread gets its own connection; every write is one
 short ``BEGIN IMMEDIATE`` transaction, and ``busy_timeout`` lets writers from
-several processes take turns.
+several processes take turns. Opening a file checks its schema version and
+its filesystem (``_migrate.py``).
 """
 
 from __future__ import annotations
@@ -16,16 +17,16 @@ import sqlite3
 import threading
 import time
 import warnings
-from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from qmon_jupyter.core.timefmt import iso_now
 from qmon_jupyter.errors import QmonError
 
+from . import _migrate
 from ._paths import default_path
 from ._queries import StoreQueries
-from ._schema import SCHEMA, SCHEMA_VERSION, TERMINAL_STATUSES
+from ._schema import TERMINAL_STATUSES
 
 if TYPE_CHECKING:
     import os
@@ -55,7 +56,11 @@ def _num(value: Any) -> float | None:
 
 
 class Store(StoreQueries):
-    """One SQLite file in WAL mode.
+    """One SQLite file, in WAL mode on a local disk.
+
+    A file of a newer schema version is opened read-only (:attr:`read_only`,
+    with a :class:`StoreWarning`) and never written; an older one is copied
+    beside itself (:attr:`backup_path`) and migrated in place.
 
     Parameters
     ----------
@@ -64,13 +69,26 @@ class Store(StoreQueries):
     busy_timeout
         Seconds a statement waits for another process's write lock before
         giving up with :class:`StoreUnavailable`.
+    journal_mode
+        ``"auto"`` (default, or ``QMON_JOURNAL_MODE``): WAL, but the rollback
+        journal (``"delete"``) when the file's folder is on NFS, SMB, FUSE or
+        9p, where WAL does not work (warned once per path). ``"wal"`` or
+        ``"delete"`` force one.
     """
 
     def __init__(
-        self, path: str | os.PathLike[str] | None = None, *, busy_timeout: float = 5.0
+        self,
+        path: str | os.PathLike[str] | None = None,
+        *,
+        busy_timeout: float = 5.0,
+        journal_mode: str | None = None,
     ) -> None:
         self.path = Path(path).expanduser() if path is not None else default_path()
         self.busy_timeout = busy_timeout
+        self._requested_journal = journal_mode
+        self.journal_mode = "wal"  #: in use: "wal" or "delete" (the rollback journal)
+        self.read_only = False  #: a newer schema version: nothing is written to the file
+        self.backup_path: Path | None = None  #: the copy taken before a migration
         self._local = threading.local()
         # guards _connections (every thread's connection, so close() can reach them)
         self._lock = threading.Lock()
@@ -87,6 +105,11 @@ class Store(StoreQueries):
 
     def _open(self) -> None:
         self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.journal_mode, mount = _migrate.choose_journal_mode(
+            self.path.parent, self._requested_journal
+        )
+        if mount is not None:
+            _migrate.warn_network_once(self.path, mount)
         try:
             self._init_schema()
         except sqlite3.DatabaseError as exc:
@@ -95,28 +118,16 @@ class Store(StoreQueries):
             self.recover(str(exc))
 
     def _init_schema(self) -> None:
-        conn = self._conn()
-        conn.execute("PRAGMA journal_mode=WAL")
-        version = conn.execute("PRAGMA user_version").fetchone()[0]
-        if version < SCHEMA_VERSION:
-            # CREATE ... IF NOT EXISTS under a write lock: two processes may race here
-            conn.executescript(
-                f"BEGIN IMMEDIATE;{SCHEMA};PRAGMA user_version={SCHEMA_VERSION};COMMIT;"
-            )
-        conn.execute("SELECT count(*) FROM jobs").fetchone()
+        _migrate.init_schema(self)
 
     def recover(self, reason: str) -> Path | None:
         """Move a corrupt file aside (renamed with a timestamp) and start a new one."""
+        if self.read_only:
+            raise StoreUnavailable(
+                f"store {self.path} has a newer schema and is not rewritten: {reason}"
+            )
         self.close()
-        stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S%fZ")
-        moved = self.path.with_name(f"{self.path.name}.corrupt-{stamp}")
-        try:
-            self.path.replace(moved)
-        except FileNotFoundError:
-            moved = None
-        for suffix in ("-wal", "-shm"):
-            with contextlib.suppress(OSError):
-                Path(f"{self.path}{suffix}").replace(f"{moved or self.path}{suffix}.old")
+        moved = _migrate.move_aside(self.path)
         message = (
             f"qmon store {self.path} was corrupt ({reason}); moved aside to {moved} and recreated"
         )
@@ -129,12 +140,13 @@ class Store(StoreQueries):
         conn = getattr(self._local, "conn", None)
         if conn is None:
             conn = sqlite3.connect(
-                self.path,
+                _migrate.read_only_uri(self.path) if self.read_only else str(self.path),
                 timeout=self.busy_timeout,
                 isolation_level=None,  # we issue BEGIN/COMMIT ourselves
                 check_same_thread=False,
+                uri=self.read_only,
             )
-            conn.execute("PRAGMA synchronous=NORMAL")
+            _migrate.configure(conn, self.journal_mode, read_only=self.read_only)
             for pragma in self.extra_pragmas:
                 conn.execute(pragma)
             self._local.conn = conn
@@ -161,6 +173,8 @@ class Store(StoreQueries):
 
     @contextlib.contextmanager
     def _tx(self) -> Iterator[sqlite3.Connection]:
+        if self.read_only:
+            raise StoreUnavailable(f"store {self.path} has a newer schema: opened read-only")
         conn = self._conn()
         conn.execute("BEGIN IMMEDIATE")
         try:
