@@ -16,6 +16,7 @@ is reported as a :class:`~qmon_jupyter.errors.QasmError` naming it.
 
 from __future__ import annotations
 
+import difflib
 import re
 from pathlib import Path
 
@@ -35,6 +36,18 @@ MAX_REGISTER_BITS = 1 << 16
 MAX_INCLUDE_DEPTH = 16
 
 _NOT_GATES = RESERVED - {"U", "CX"}
+#: Other languages' names for qelib1 gates, suggested when a program uses them.
+_ALIASES = {
+    "cnot": "cx",
+    "toffoli": "ccx",
+    "fredkin": "cswap",
+    "hadamard": "h",
+    "not": "x",
+    "phase": "p",
+    "sqrtx": "sx",
+    "i": "id",
+    "cphase": "cp",
+}
 
 _ID = r"[A-Za-z_][A-Za-z0-9_]*"
 _ARG = rf"{_ID}[ \t]*\[[ \t]*[0-9]+[ \t]*\]"
@@ -277,8 +290,7 @@ class ProgramReader:
         name, pos = lx.value, lx.start
         gate = self.gates.get(name)
         if gate is None:
-            hint = ' (missing include "qelib1.inc"?)' if name in QELIB1_GATES else ""
-            lx.error(f"unknown gate {name!r}{hint}")
+            lx.error(f"unknown gate {name!r}{self.gate_hint(name)}")
         lx.advance()
         params = parse_parameters(lx)
         if len(params) != gate.num_params:
@@ -409,6 +421,16 @@ class ProgramReader:
             )
         lx.expect("]", "']' after the index")
         return pos, (offset + index,), False
+
+    def gate_hint(self, name: str) -> str:
+        """Suggest what an unknown gate meant: the include it lacks, or a near name."""
+        if name in QELIB1_GATES and not self.qelib1:
+            return ' (missing include "qelib1.inc"?)'
+        alias = _ALIASES.get(name.lower())
+        if alias is not None and alias in self.gates:
+            return f"; did you mean {alias!r}?"
+        close = difflib.get_close_matches(name, self.gates, n=1, cutoff=0.75)
+        return f"; did you mean {close[0]!r}?" if close else ""
 
     def qubit_name(self, wire: int) -> str:
         for name, (offset, size, _) in self.qregs.items():

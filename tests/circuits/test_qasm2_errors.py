@@ -367,3 +367,18 @@ def test_exponential_expansion_inside_a_broadcast_is_refused():
     )
     error = error_of(HEAD + defs + "qreg q[4];\ng19 q;\n")
     assert "expands to more than" in error.message
+
+
+@pytest.mark.parametrize(
+    ("statement", "suggestion"),
+    [
+        ("cnot q[0], q[1];", "cx"),
+        ("toffoli q[0], q[1], q[2];", "ccx"),
+        ("rzz2(0.1) q[0], q[1];", "rzz"),
+    ],
+)
+def test_an_unknown_gate_suggests_the_qelib1_name_meant(statement, suggestion):
+    text = f'OPENQASM 2.0;\ninclude "qelib1.inc";\nqreg q[3];\n{statement}\n'
+    with pytest.raises(QasmError, match=rf"did you mean '{suggestion}'\?") as err:
+        parse_qasm(text)
+    assert (err.value.line, err.value.column) == (4, 1)
