@@ -71,38 +71,91 @@ def _indices(num_qubits: int) -> np.ndarray:
     return np.arange(1 << num_qubits, dtype=np.int64)
 
 
+@lru_cache(maxsize=256)
+def _local_signs(width: int, z: int) -> np.ndarray:
+    """(-1)^{|m & z|} for every m of ``width`` bits."""
+    m = np.arange(1 << width, dtype=np.int64)
+    return 1.0 - 2.0 * (np.bitwise_count(m & z) & 1)
+
+
+#: Terms whose qubits span at most this many (lowest to highest) are summed over a
+#: view of the state (no index arrays); wider ones use a gather over all indices.
+_LOCAL_SPAN = 12
+
+
+def _masks(label: str) -> tuple[int, int, int]:
+    x = z = n_y = 0
+    for position, char in enumerate(reversed(label)):
+        if char in "XY":
+            x |= 1 << position
+        if char in "ZY":
+            z |= 1 << position
+        n_y += char == "Y"
+    return x, z, n_y
+
+
+def _dot(u: np.ndarray, v: np.ndarray) -> float:
+    """sum(u * v) of two same-shaped real views, without copying them."""
+    return float(np.einsum("ij,ij->", u, v))
+
+
+def _local_term(state: np.ndarray, probabilities: np.ndarray, x: int, z: int) -> complex:
+    """sum_i conj(psi[i ^ x]) (-1)^{|i & z|} psi[i] over a view spanning the term's qubits."""
+    support = x | z
+    low = (support & -support).bit_length() - 1
+    width = support.bit_length() - low
+    signs = _local_signs(width, z >> low)
+    shape = (-1, 1 << width, 1 << low)
+    if x == 0:
+        view = probabilities.reshape(shape)
+        return complex(sum(signs[m] * view[:, m, :].sum() for m in range(1 << width)))
+    view = state.reshape(shape)
+    real, imag = view.real, view.imag
+    flip = x >> low
+    total = 0j
+    for m in range(1 << width):
+        p = m ^ flip
+        if p < m:
+            continue  # the pair (p, m) was summed with m's partner
+        # g = sum conj(psi[p]) psi[m], from real views (conj would copy)
+        g = complex(
+            _dot(real[:, p, :], real[:, m, :]) + _dot(imag[:, p, :], imag[:, m, :]),
+            _dot(real[:, p, :], imag[:, m, :]) - _dot(imag[:, p, :], real[:, m, :]),
+        )
+        total += signs[m] * g + signs[p] * g.conjugate()
+    return total
+
+
 def pauli_expectation(state: np.ndarray, terms: Mapping[str, complex]) -> complex:
     """<state| sum_k c_k P_k |state> for Pauli labels in Qiskit's order (qubit 0 rightmost).
 
     With ``P = i^{n_Y} X^x Z^z``: ``<psi|P|psi> = i^{n_Y} sum_i conj(psi[i ^ x])
-    (-1)^{|i & z|} psi[i]``. Diagonal terms share one pass over the probabilities.
+    (-1)^{|i & z|} psi[i]``. A term on nearby qubits is summed over a reshaped
+    view of the state (diagonal terms over the marginal probabilities of
+    their qubits), so each costs about one pass over memory.
     """
     num_qubits = int(state.size).bit_length() - 1
-    index = _indices(num_qubits)
     probabilities: np.ndarray | None = None
     total = 0j
     for label, coeff in terms.items():
         if len(label) != num_qubits:
             msg = f"observable {label!r} acts on {len(label)} qubits, the circuit has {num_qubits}"
             raise ValueError(msg)
-        x = z = 0
-        n_y = 0
-        for position, char in enumerate(reversed(label)):
-            if char in "XY":
-                x |= 1 << position
-            if char in "ZY":
-                z |= 1 << position
-            n_y += char == "Y"
-        # +1 / -1 by the parity of i & z (float: uint8 arithmetic would wrap)
-        sign = 1.0 - 2.0 * (np.bitwise_count(index & z) & 1) if z else None
-        if x == 0:
-            if probabilities is None:
-                probabilities = np.abs(state) ** 2
-            value = probabilities.sum() if sign is None else np.dot(probabilities, sign)
+        x, z, n_y = _masks(label)
+        if probabilities is None and x == 0:
+            probabilities = np.abs(state) ** 2
+        support = x | z
+        if support == 0:
+            value = complex(np.vdot(state, state))
+        elif support.bit_length() - ((support & -support).bit_length() - 1) <= _LOCAL_SPAN:
+            value = _local_term(state, probabilities, x, z)  # type: ignore[arg-type]
         else:
-            product = np.conj(state[index ^ x]) * state
-            value = product.sum() if sign is None else np.dot(product, sign)
-        total += complex(coeff) * (1j**n_y) * complex(value)
+            index = _indices(num_qubits)
+            sign = 1.0 - 2.0 * (np.bitwise_count(index & z) & 1) if z else 1.0
+            value = complex(
+                np.dot(np.conj(state[index ^ x]) * state, np.broadcast_to(sign, state.shape))
+            )
+        total += complex(coeff) * (1j**n_y) * value
     return total
 
 
