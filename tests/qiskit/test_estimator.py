@@ -79,3 +79,16 @@ def test_shapes_that_do_not_broadcast_raise_qiskits_own_error(manager):
     with pytest.raises(type(reference.value)) as ours:
         QmonEstimator(manager=manager).run([pub])
     assert str(ours.value) == str(reference.value)
+
+
+def test_pauli_terms_near_and_far_apart_match_qiskits_expectation_values():
+    from qiskit.quantum_info import random_statevector
+
+    from qmon_jupyter.qiskit._numerics import pauli_expectation
+
+    state = random_statevector(2**14, seed=5)
+    # 14 qubits: random terms span up to all 14 (past the view-based span of 12)
+    labels = [*random_pauli_list(14, 60, seed=6, phase=False).to_labels(), "I" * 14]
+    for label in labels:
+        expected = state.expectation_value(SparsePauliOp(label))
+        assert abs(pauli_expectation(state.data, {label: 1.0}) - expected) < 1e-10, label
