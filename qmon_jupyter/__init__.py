@@ -37,6 +37,7 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
     )
     from .kernel import MonitoredSimulationExecutor, get_manager, progress, resume, submit
     from .providers import EmulatedQPU, EmulatorProvider, StatusMonitor, track
+    from .providers.autotrack import autotrack
     from .server import start_dashboard_server
     from .widget import ExecutionDashboard, JobWidget, dashboard, get_dashboard
 
@@ -65,6 +66,7 @@ _LAZY = {
     "EmulatorProvider": ".providers",
     "StatusMonitor": ".providers",
     "track": ".providers",
+    "autotrack": ".providers.autotrack",
     "start_dashboard_server": ".server",
     "ExecutionDashboard": ".widget",
     "JobWidget": ".widget",
@@ -97,6 +99,7 @@ __all__ = [
     "SimulationProgressTracker",
     "StatusMonitor",
     "__version__",
+    "autotrack",
     "dashboard",
     "get_dashboard",
     "get_manager",
@@ -126,7 +129,7 @@ def __dir__() -> list[str]:
 
 
 def load_ipython_extension(ipython: Any) -> None:
-    """Register the ``%%qmon`` magics (``%load_ext qmon_jupyter``)."""
+    """Register the ``%%qmon`` magics and turn autotrack on (``%load_ext qmon_jupyter``)."""
     from .magics import load_ipython_extension as _load
 
     _register_job_display(ipython)
@@ -134,7 +137,7 @@ def load_ipython_extension(ipython: Any) -> None:
 
 
 def unload_ipython_extension(ipython: Any) -> None:
-    """Remove the magics again (``%unload_ext qmon_jupyter``)."""
+    """Remove the magics again and turn autotrack off (``%unload_ext qmon_jupyter``)."""
     from .magics import unload_ipython_extension as _unload
 
     _unload(ipython)

@@ -13,6 +13,10 @@ The cell returns at once with a live job widget; the kernel stays free.
 ``%qmon run VAR``, ``%qmon dashboard``, ``%qmon jobs`` and ``%qmon cancel ID``
 cover circuits already in the namespace and the jobs of the kernel. A usage
 error prints what is wrong and the help, and starts nothing.
+
+Loading the extension also turns on autotrack: every Qiskit job and Braket
+task made in the kernel goes on the dashboard by itself;
+``%qmon autotrack on|off`` switches it.
 """
 
 from __future__ import annotations
@@ -31,7 +35,8 @@ if TYPE_CHECKING:
 
 __all__ = ["QmonMagics", "load_ipython_extension", "unload_ipython_extension"]
 
-_COMMANDS = ("run", "dashboard", "jobs", "cancel", "help")
+_COMMANDS = ("run", "dashboard", "jobs", "cancel", "autotrack", "help")
+_SWITCH = {"on": True, "off": False}
 
 
 def _job_options(func: Callable) -> Callable:
@@ -106,9 +111,14 @@ class QmonMagics(Magics):
         "command",
         nargs="?",
         default="help",
-        help="run VAR | dashboard | jobs | cancel ID | help",
+        help="run VAR | dashboard | jobs | cancel ID | autotrack on|off | help",
     )
-    @argument("target", nargs="?", default=None, help="The variable (run) or job id (cancel).")
+    @argument(
+        "target",
+        nargs="?",
+        default=None,
+        help="The variable (run), job id (cancel) or on/off (autotrack).",
+    )
     @_job_options
     @line_magic("qmon")
     def qmon_line(self, line: str) -> Any:
@@ -118,20 +128,19 @@ class QmonMagics(Magics):
         QuantumCircuit, a qmon Circuit or OpenQASM 2 text), with the same
         options as ``%%qmon``. ``%qmon dashboard`` shows every job of the
         kernel. ``%qmon jobs`` lists them. ``%qmon cancel ID`` cancels one.
+        ``%qmon autotrack on`` puts every Qiskit job and Braket task made from
+        then on on the dashboard by itself (``off`` stops; alone, it says which).
         """
         try:
             args = _parse(self.qmon_line, line)
             command = _command(args.command)
-            if command == "help":
-                print(_help(self.qmon_line))  # noqa: T201 - the magic's output
+            if command in {"help", "jobs", "autotrack"}:
+                print(_text(self.qmon_line, command, args.target))  # noqa: T201 - the magic's output
                 return None
             if command == "dashboard":
                 from qmon_jupyter.widget import get_dashboard
 
                 return get_dashboard()
-            if command == "jobs":
-                print(_jobs_table())  # noqa: T201 - the magic's output
-                return None
             if command == "cancel":
                 return _cancel(args.target)
             return self._run_variable(args)
@@ -285,6 +294,29 @@ def _cancel(job_id: str | None) -> None:
     print(f"Cancel requested for job {job_id} ({job.name}): now {job.status}.")  # noqa: T201
 
 
+def _text(func: Callable, command: str, target: str | None) -> str:
+    if command == "help":
+        return _help(func)
+    if command == "jobs":
+        return _jobs_table()
+    return _autotrack(target)
+
+
+def _autotrack(switch: str | None) -> str:
+    from qmon_jupyter.providers.autotrack import autotrack, autotracking
+
+    if switch is None:
+        state = "on" if autotracking() else "off"
+        return f"Autotrack is {state} (%qmon autotrack on|off switches it)."
+    if switch.lower() not in _SWITCH:
+        raise _UsageProblem(f"%qmon autotrack takes on or off, got {switch!r}.")
+    enabled = _SWITCH[switch.lower()]
+    autotrack(enabled=enabled)
+    if enabled:
+        return "Autotrack is on: Qiskit jobs and Braket tasks go on the dashboard by themselves."
+    return "Autotrack is off: only jobs given to qmon.track(job) are followed."
+
+
 def _jobs_table() -> str:
     from qmon_jupyter.kernel import get_manager
 
@@ -316,12 +348,18 @@ QmonMagics.qmon.__doc__ = (QmonMagics.qmon.__doc__ or "").replace("%qmon [", "%%
 
 
 def load_ipython_extension(ipython: Any) -> None:
-    """``%load_ext qmon_jupyter``: register ``%%qmon`` and ``%qmon``."""
+    """``%load_ext qmon_jupyter``: register ``%%qmon`` and ``%qmon``; turn autotrack on."""
+    from qmon_jupyter.providers.autotrack import autotrack
+
     ipython.register_magics(QmonMagics)
+    autotrack(enabled=True)
 
 
 def unload_ipython_extension(ipython: Any) -> None:
-    """``%unload_ext qmon_jupyter``: remove the magics again."""
+    """``%unload_ext qmon_jupyter``: remove the magics again; turn autotrack off."""
+    from qmon_jupyter.providers.autotrack import autotrack
+
+    autotrack(enabled=False)
     manager = ipython.magics_manager
     for kind in ("line", "cell"):
         manager.magics[kind].pop("qmon", None)

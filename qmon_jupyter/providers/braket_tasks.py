@@ -8,6 +8,11 @@ nothing to cancel, no queue.
 
 Braket prints bitstrings with the first measured qubit leftmost; qmon (like
 Qiskit) puts clbit 0 rightmost, so counts are reversed on the way in.
+
+Like the Qiskit adapters, it reports ``job_type`` (``"simulation"`` for the
+LocalSimulator and AWS's managed simulators), ``total`` shots, ``unit``,
+``name`` (None: Braket circuits have none) and ``elapsed_s()`` (what a hook
+saw, ``observe()``).
 """
 
 from __future__ import annotations
@@ -30,6 +35,9 @@ class BraketTaskAdapter:
     """A Braket quantum task, local or on AWS."""
 
     provider_name = "braket"
+    unit = "shots"
+    #: Braket circuits have no name: the monitor names the task.
+    name = None
 
     def __init__(self, task: Any) -> None:
         self.task = task
@@ -38,20 +46,50 @@ class BraketTaskAdapter:
         self.capabilities = Capabilities(
             cancel=not self.local, queue_position=has_queue, eta=has_queue, cost=False
         )
-        self._device = "local" if self.local else self._device_arn()
+        arn = None if self.local else self._metadata().get("deviceArn")
+        device = None if arn is None else str(arn).rsplit("/", 1)[-1]
+        self._device = "local" if self.local else device
         self.provider_key = f"braket/{self._device or 'unknown'}"
         self.default_poll_interval = 0.5 if self.local else 5.0
+        # arn:aws:braket:::device/quantum-simulator/amazon/sv1 for AWS's simulators.
+        simulated = self.local or "/quantum-simulator/" in str(arn)
+        #: ``"simulation"`` or ``"hardware"``.
+        self.job_type = "simulation" if simulated else "hardware"
+        #: The task's shots (None: unknown).
+        self.total = self._shots()
+        self.timing: Any = None
 
     def __repr__(self) -> str:
         return f"BraketTaskAdapter({self.task!r})"
 
-    def _device_arn(self) -> str | None:
+    def _metadata(self) -> dict[str, Any]:
         try:
             metadata = self.task.metadata(use_cached_value=True)
         except Exception:
+            return {}
+        return metadata if isinstance(metadata, dict) else {}
+
+    def _shots(self) -> int | None:
+        if self.local:  # created with its result
+            try:
+                shots = self.task.result().task_metadata.shots
+            except Exception:
+                return None
+        else:
+            shots = self._metadata().get("shots")
+        return shots if isinstance(shots, int) and not isinstance(shots, bool) else None
+
+    def observe(self, timing: Any) -> None:
+        """Keep when the task ran as a hook saw it (``.started``/``.finished``, monotonic)."""
+        self.timing = timing
+
+    def elapsed_s(self) -> float | None:
+        """Seconds the task ran as a hook saw it (None if unknown)."""
+        started = getattr(self.timing, "started", None)
+        finished = getattr(self.timing, "finished", None)
+        if started is None or finished is None:
             return None
-        arn = metadata.get("deviceArn") if isinstance(metadata, dict) else None
-        return None if arn is None else str(arn).rsplit("/", 1)[-1]
+        return max(0.0, finished - started)
 
     @property
     def job_id(self) -> str:

@@ -10,6 +10,12 @@ nothing for users without qiskit.
 - ``RuntimeJobV2`` answers plain strings (``"QUEUED"``, ``"DONE"``...), has no
   queue position (IBM's current API gives none: shown as "n/a") and gives a
   ``usage_estimation`` (``quantum_seconds``) used as its running-time estimate.
+
+Besides what the monitor polls, each adapter reports what the job is:
+``job_type`` (``"simulation"`` for Aer, BasicSimulator, the reference and fake
+backends' primitives; ``"hardware"`` otherwise), ``total`` shots and
+``unit``, ``name`` (its circuit's) and ``elapsed_s()`` (the provider's own
+``time_taken`` where it keeps one, else the times a hook saw, ``observe()``).
 """
 
 from __future__ import annotations
@@ -27,6 +33,44 @@ from .base import (
 )
 
 __all__ = ["QiskitJobAdapter", "RuntimeJobV2Adapter", "counts_from_qiskit_result"]
+
+#: Modules whose backends and primitives simulate (their jobs are ``simulation`` jobs).
+SIMULATOR_MODULES = (
+    "qiskit_aer",
+    "qiskit.providers.basic_provider",
+    "qiskit.primitives",
+    "qiskit_ibm_runtime.fake_provider",
+)
+
+
+def _simulates(thing: Any) -> bool:
+    return (type(thing).__module__ or "").startswith(SIMULATOR_MODULES)
+
+
+def _circuit_names(circuits: list[Any]) -> str | None:
+    names = [str(c.name) for c in circuits if isinstance(getattr(c, "name", None), str)]
+    if not names:
+        return None
+    return names[0] if len(names) == 1 else f"{names[0]} (+{len(names) - 1} more)"
+
+
+def _header_name(experiment: Any) -> Any:
+    header = getattr(experiment, "header", None)
+    return header.get("name") if isinstance(header, dict) else getattr(header, "name", None)
+
+
+def _pub_parts(pub: Any) -> tuple[Any, int | None, int]:
+    """``(circuit, shots, bindings)`` of a primitive's PUB (object or tuple form)."""
+    circuit = getattr(pub, "circuit", None)
+    if circuit is not None:
+        shots = getattr(pub, "shots", None)
+        return circuit, shots if isinstance(shots, int) else None, int(getattr(pub, "size", 1) or 1)
+    if isinstance(pub, tuple | list) and pub:
+        shots = (
+            pub[2] if len(pub) > 2 and isinstance(pub[2], int) else None
+        )  # (circuit, values, shots)
+        return pub[0], shots, 1
+    return pub, None, 1
 
 
 def _backend_name(job: Any) -> str | None:
@@ -92,6 +136,7 @@ class QiskitJobAdapter:
 
     provider_name = "qiskit"
     default_poll_interval = 0.5
+    unit = "shots"
 
     def __init__(self, job: Any) -> None:
         self.job = job
@@ -99,6 +144,113 @@ class QiskitJobAdapter:
         has_queue = callable(getattr(job, "queue_position", None))
         self.capabilities = Capabilities(cancel=True, queue_position=has_queue, eta=has_queue)
         self.provider_key = f"qiskit/{self._device or type(job).__name__}"
+        self.timing: Any = None
+        #: ``"simulation"`` or ``"hardware"``.
+        self.job_type = "simulation" if self._simulated() else "hardware"
+        #: Shots the job runs, all circuits together (None: unknown).
+        self.total = self._total()
+        #: The circuit's name (the first one's, and how many more).
+        self.name = self._name()
+
+    # -- what the job is ---------------------------------------------------------------
+    def _backend(self) -> Any:
+        try:
+            return self.job.backend()
+        except Exception:
+            return None
+
+    def _primitive(self) -> Any:
+        # PrimitiveJob(primitive._run, pubs): the primitive is the bound method's owner.
+        return getattr(getattr(self.job, "_function", None), "__self__", None)
+
+    def _simulated(self) -> bool:
+        backend = self._backend()
+        primitive = self._primitive()
+        if backend is None and primitive is not None:
+            backend = getattr(primitive, "backend", None)  # BackendSamplerV2.backend
+            if callable(backend):
+                backend = None
+        return _simulates(backend if backend is not None else (primitive or self.job))
+
+    def _pubs(self) -> list[Any] | None:
+        # Not RuntimeJobV2.inputs: it asks the service, every time.
+        inputs = getattr(self.job, "_inputs", None)  # LocalRuntimeJob
+        if isinstance(inputs, dict) and isinstance(inputs.get("pubs"), list | tuple):
+            return list(inputs["pubs"])
+        args = getattr(self.job, "_args", None)  # PrimitiveJob(function, pubs)
+        if isinstance(args, tuple) and args and isinstance(args[0], list | tuple):
+            return list(args[0])
+        return None
+
+    def _finished_result(self) -> Any:
+        """Return the job's result if it has ended well (never waits), else None."""
+        try:
+            if self._pending_future() is not None or _status_name(self.job.status()) != "DONE":
+                return None
+            return self.job.result()
+        except Exception:
+            return None
+
+    def _total(self) -> int | None:
+        pubs = self._pubs()
+        if pubs is not None:
+            parts = [_pub_parts(pub) for pub in pubs]
+            if not parts or any(shots is None for _, shots, _ in parts):
+                return None
+            return sum(shots * size for _, shots, size in parts)  # type: ignore[operator]
+        result = self._finished_result()
+        experiments = getattr(result, "results", None)
+        if experiments:
+            shots = [getattr(e, "shots", None) for e in experiments]
+            return sum(shots) if all(isinstance(n, int) for n in shots) else None  # type: ignore[arg-type]
+        return self._requested_shots()
+
+    def _requested_shots(self) -> int | None:
+        """Return a running ``JobV1``'s shots option (Aer keeps it) times its circuits."""
+        circuits = self._circuits()
+        options = getattr(self.job, "_run_options", None)
+        shots = options.get("shots") if isinstance(options, dict) else None
+        if shots is None:
+            shots = getattr(getattr(self._backend(), "options", None), "shots", None)
+        if not isinstance(shots, int) or circuits is None:
+            return None
+        return shots * len(circuits)
+
+    def _circuits(self) -> list[Any] | None:
+        reader = getattr(self.job, "circuits", None)
+        if callable(reader):
+            try:
+                circuits = reader()
+            except Exception:
+                return None
+            return list(circuits) if isinstance(circuits, list | tuple) else [circuits]
+        pubs = self._pubs()
+        return None if pubs is None else [_pub_parts(pub)[0] for pub in pubs]
+
+    def _name(self) -> str | None:
+        circuits = self._circuits()
+        if circuits:
+            return _circuit_names(circuits)
+        experiments = getattr(self._finished_result(), "results", None) or []
+        names = [n for n in map(_header_name, experiments) if isinstance(n, str)]
+        if not names:
+            return None
+        return names[0] if len(names) == 1 else f"{names[0]} (+{len(names) - 1} more)"
+
+    def observe(self, timing: Any) -> None:
+        """Keep when the job ran as a hook saw it (``.started``/``.finished``, monotonic)."""
+        self.timing = timing
+
+    def elapsed_s(self) -> float | None:
+        """Return the seconds it ran: ``time_taken``, else what a hook saw (None: unknown)."""
+        taken = getattr(self._finished_result(), "time_taken", None)
+        if isinstance(taken, int | float) and not isinstance(taken, bool) and taken >= 0:
+            return float(taken)
+        started = getattr(self.timing, "started", None)
+        finished = getattr(self.timing, "finished", None)
+        if started is None or finished is None:
+            return None
+        return max(0.0, finished - started)
 
     def _lookup_device(self) -> str | None:
         return _backend_name(self.job)
@@ -116,14 +268,21 @@ class QiskitJobAdapter:
         """The backend's name."""
         return self._device
 
-    def _raw_status(self) -> str:
-        raw = _status_name(self.job.status())
+    def _pending_future(self) -> Any:
+        """Return a primitive job's future while it has not finished, else None."""
         future = getattr(self.job, "_future", None)
-        # PrimitiveJob.status() says ERROR (and caches it) for a future that has
-        # not started yet: believe the future instead.
-        if raw == "ERROR" and future is not None and hasattr(future, "done") and not future.done():
+        if "BasePrimitiveJob" not in {c.__name__ for c in type(self.job).__mro__}:
+            return None
+        done = getattr(future, "done", None)
+        return future if callable(done) and not done() else None
+
+    def _raw_status(self) -> str:
+        # PrimitiveJob.status() says ERROR for a future that has not started yet, and
+        # keeps saying it to its user ever after: ask the future until it is done.
+        future = self._pending_future()
+        if future is not None:
             return "RUNNING" if future.running() else "QUEUED"
-        return raw
+        return _status_name(self.job.status())
 
     def poll(self) -> StatusUpdate:
         """``job.status()`` (and ``queue_position()`` where the job has one)."""
@@ -181,6 +340,13 @@ class RuntimeJobV2Adapter(QiskitJobAdapter):
         super().__init__(job)
         self.capabilities = Capabilities(cancel=True, queue_position=False, eta=True, cost=True)
         self.provider_key = f"ibm-runtime/{self._device or 'unknown'}"
+        self.job_type = "hardware"
+
+    def _backend(self) -> Any:
+        return getattr(self.job, "_backend", None)  # see _lookup_device
+
+    def _finished_result(self) -> Any:
+        return None  # the result is fetched from the service: only counts() asks for it
 
     def _lookup_device(self) -> str | None:
         # Not job.backend(): without a cached backend it waits for the job to end.

@@ -1,0 +1,342 @@
+"""Zero-code tracking: every provider job made in the kernel goes on the dashboard.
+
+``qmon.autotrack(True)`` (and ``%load_ext qmon_jupyter``) wraps the few
+library functions where provider jobs are born, and hands each new job to
+:func:`~qmon_jupyter.providers.track`. Neither Qiskit nor Braket has a
+"job created" hook, so these are wrappers, each one function on one class:
+
+- ``AerBackend.run`` (``AerSimulator``, and the fake backends that run on it),
+  ``BasicSimulator.run``: the ``JobV1`` they return;
+- ``PrimitiveJob._submit``: every job of Qiskit's own primitives
+  (``StatevectorSampler``, ``BackendSamplerV2``..., Aer's ``SamplerV2``);
+  the one place they all start, so the only private name patched;
+- qiskit-ibm-runtime's ``SamplerV2.run``/``EstimatorV2.run`` and
+  ``Executor.run`` (the new client-side ``Sampler`` runs through it): their
+  ``RuntimeJobV2``, or ``LocalRuntimeJob`` in local mode;
+- Braket's ``LocalSimulator.run`` and ``AwsQuantumTask.create`` (which
+  ``AwsDevice.run`` and batches go through): their task.
+
+A library imported later is wrapped as it is imported (an import hook on
+``sys.meta_path``), so turning autotrack on imports nothing. ``autotrack(False)``
+puts every original back, exactly as it was.
+
+A job made while another one is being made or run (the ``AerJob`` a
+``BackendSamplerV2`` job runs, the ``PrimitiveJob`` inside a
+``LocalRuntimeJob``) is part of that job and not tracked apart; qmon's own
+jobs (``QmonBackend``, ``QmonSampler``) are on the dashboard already; a job is
+tracked once. Tracking never breaks the user's job: a failure is logged.
+"""
+
+from __future__ import annotations
+
+import functools
+import importlib.abc
+import logging
+import sys
+import threading
+import time
+import weakref
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from ._detect import adapter_for
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Iterator, Sequence
+    from importlib.machinery import ModuleSpec
+    from types import ModuleType
+
+    from .monitor import StatusMonitor
+
+__all__ = ["HOOKS", "Hook", "autotrack", "autotracking"]
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Hook:
+    """One wrapped function: ``module.owner.attr``.
+
+    ``makes`` is ``"result"`` when the function returns the new job, ``"self"``
+    when it starts the job it is called on. ``synchronous`` functions return a
+    job that has already ended (their call is its run).
+    """
+
+    module: str
+    owner: str
+    attr: str
+    makes: str = "result"
+    synchronous: bool = False
+
+
+HOOKS: tuple[Hook, ...] = (
+    Hook("qiskit_aer.backends.aerbackend", "AerBackend", "run"),
+    Hook(
+        "qiskit.providers.basic_provider.basic_simulator", "BasicSimulator", "run", synchronous=True
+    ),
+    Hook("qiskit.primitives.primitive_job", "PrimitiveJob", "_submit", makes="self"),
+    Hook("qiskit_ibm_runtime.sampler", "SamplerV2", "run"),
+    Hook("qiskit_ibm_runtime.estimator", "EstimatorV2", "run"),
+    Hook("qiskit_ibm_runtime.executor.executor", "Executor", "run"),
+    Hook("braket.devices.local_simulator", "LocalSimulator", "run", synchronous=True),
+    Hook("braket.aws.aws_quantum_task", "AwsQuantumTask", "create"),
+)
+
+_MISSING = object()
+
+# Guards _enabled, _installed, _monitor and the import hook's place on sys.meta_path
+# (hooks read _enabled without it: a stale read only tracks or skips one call).
+_lock = threading.RLock()
+_enabled = False
+_installed: dict[Hook, tuple[type, Any, Any]] = {}  # hook -> (class, original, wrapper)
+_monitor: StatusMonitor | None = None
+# Guards _seen (hooks fire on any thread).
+_seen_lock = threading.Lock()
+_seen: weakref.WeakSet[Any] = weakref.WeakSet()
+# Depth of hooked calls (or hooked jobs' work) on this thread: a job made inside is part of it.
+_inside = threading.local()
+
+
+def autotrack(enabled: bool = True, *, monitor: StatusMonitor | None = None) -> bool:
+    """Track every Qiskit job and Braket task made from now on (``False``: stop).
+
+    ``monitor`` receives the jobs (default: the process-wide one,
+    ``get_monitor()``). Returns whether autotrack was on before.
+    """
+    global _enabled, _monitor  # noqa: PLW0603 - one autotrack per process, like its monitor
+    with _lock:
+        was_on = _enabled
+        _enabled = bool(enabled)
+        if enabled:
+            _monitor = monitor
+            if _FINDER not in sys.meta_path:
+                sys.meta_path.insert(0, _FINDER)
+            for hook in HOOKS:
+                if hook.module in sys.modules:
+                    _install(hook)
+        else:
+            if _FINDER in sys.meta_path:
+                sys.meta_path.remove(_FINDER)
+            for hook in list(_installed):
+                _uninstall(hook)
+            _monitor = None
+    return was_on
+
+
+def autotracking() -> bool:
+    """Whether autotrack is on."""
+    return _enabled
+
+
+# ------------------------------------------------------------------ patching
+def _install(hook: Hook) -> None:
+    if hook in _installed:
+        return
+    try:
+        owner = getattr(sys.modules[hook.module], hook.owner)
+        original = owner.__dict__.get(hook.attr, _MISSING)
+        if original is _MISSING:  # this version moved it: better untracked than wrong
+            log.warning(
+                "qmon autotrack: %s.%s has no %s; not hooked", hook.module, hook.owner, hook.attr
+            )
+            return
+        wrapper = _wrap(hook, original)
+        setattr(owner, hook.attr, wrapper)
+    except Exception:
+        log.exception("qmon autotrack: could not hook %s.%s.%s", hook.module, hook.owner, hook.attr)
+        return
+    _installed[hook] = (owner, original, wrapper)
+
+
+def _uninstall(hook: Hook) -> None:
+    owner, original, wrapper = _installed.pop(hook)
+    if owner.__dict__.get(hook.attr) is wrapper:
+        setattr(owner, hook.attr, original)
+    else:  # someone wrapped it again after us: taking ours out would drop theirs
+        log.warning(
+            "qmon autotrack: %s.%s was replaced since; left as it is", hook.owner, hook.attr
+        )
+
+
+def _wrap(hook: Hook, original: Any) -> Any:
+    # staticmethod/classmethod: wrap the function inside, keep the descriptor's kind.
+    kind = type(original) if isinstance(original, staticmethod | classmethod) else None
+    function = original.__func__ if kind is not None else original
+    wrapped = _starts_self(function) if hook.makes == "self" else _returns_job(function, hook)
+    return kind(wrapped) if kind is not None else wrapped
+
+
+def _returns_job(function: Callable, hook: Hook) -> Callable:
+    @functools.wraps(function)
+    def run(*args: Any, **kwargs: Any) -> Any:
+        if _nested() or not autotracking():  # off: a wrapper someone wrapped again
+            return function(*args, **kwargs)
+        timing = _Timing(time.monotonic())
+        with _part_of_a_job():
+            job = function(*args, **kwargs)
+        if hook.synchronous:
+            timing.finished = time.monotonic()
+        _follow(job, timing)
+        return job
+
+    return run
+
+
+def _starts_self(function: Callable) -> Callable:
+    @functools.wraps(function)
+    def submit(job: Any, *args: Any, **kwargs: Any) -> Any:
+        timing = _Timing()
+        work = getattr(job, "_function", None)
+        if not callable(work) or not autotracking():
+            return function(job, *args, **kwargs)
+        # The job's work runs on a thread of its own: mark it, so the jobs it makes
+        # are part of this one. Only for the submit call: the job keeps its function.
+        try:
+            job._function = timing.around(work)
+        except Exception:  # a job that refuses it runs unmarked (and untimed)
+            log.debug("qmon autotrack: cannot mark the work of %r", job, exc_info=True)
+            outcome = function(job, *args, **kwargs)
+        else:
+            try:
+                outcome = function(job, *args, **kwargs)
+            finally:
+                job._function = work
+        if not _nested():
+            _follow(job, timing)
+        return outcome
+
+    return submit
+
+
+class _Timing:
+    """When a job ran as the hook saw it (``time.monotonic()``; None: not yet, or unseen).
+
+    What an adapter's ``observe()`` is given, for jobs whose provider keeps no times.
+    """
+
+    def __init__(self, started: float | None = None) -> None:
+        self.started = started
+        self.finished: float | None = None
+
+    def around(self, work: Callable) -> Callable:
+        @functools.wraps(work)
+        def timed(*args: Any, **kwargs: Any) -> Any:
+            self.started = time.monotonic()
+            try:
+                with _part_of_a_job():
+                    return work(*args, **kwargs)
+            finally:
+                self.finished = time.monotonic()
+
+        return timed
+
+
+def _nested() -> bool:
+    return getattr(_inside, "depth", 0) > 0
+
+
+@contextmanager
+def _part_of_a_job() -> Iterator[None]:
+    _inside.depth = getattr(_inside, "depth", 0) + 1
+    try:
+        yield
+    finally:
+        _inside.depth -= 1
+
+
+# ------------------------------------------------------------------ tracking
+def _follow(job: Any, timing: _Timing) -> None:
+    """Track ``job`` unless it is qmon's own or tracked already; never raise."""
+    try:
+        if job is None or _is_qmon_job(job) or not _first_sight(job):
+            return
+        adapter = adapter_for(job)
+        _note_end(job, timing)
+        observe = getattr(adapter, "observe", None)
+        if callable(observe):
+            observe(timing)
+        monitor = _monitor
+        if monitor is None:
+            from .monitor import get_monitor
+
+            monitor = get_monitor()
+        monitor.track(adapter, name=getattr(adapter, "name", None))
+    except Exception:
+        log.exception("qmon autotrack: could not track %r (it runs on, untracked)", job)
+
+
+def _note_end(job: Any, timing: _Timing) -> None:
+    # A job that runs on a concurrent.futures.Future (Aer's, a LocalRuntimeJob) ends with it.
+    future = getattr(job, "_future", None)
+    if timing.finished is None and callable(getattr(future, "add_done_callback", None)):
+
+        def ended(_: Any) -> None:
+            if timing.finished is None:
+                timing.finished = time.monotonic()
+
+        future.add_done_callback(ended)
+
+
+def _is_qmon_job(job: Any) -> bool:
+    module = type(job).__module__ or ""
+    return module.startswith("qmon_jupyter.") or hasattr(job, "qmon_job")
+
+
+def _first_sight(job: Any) -> bool:
+    with _seen_lock:
+        try:
+            if job in _seen:
+                return False
+            _seen.add(job)
+        except TypeError:  # not weak-referenceable: cannot be seen twice by these hooks anyway
+            return True
+        return True
+
+
+# ------------------------------------------------------------------ import hook
+class _HookOnImport(importlib.abc.MetaPathFinder):
+    """Wraps a hooked library's function when its module is imported."""
+
+    def find_spec(
+        self,
+        fullname: str,
+        path: Sequence[str] | None,
+        target: ModuleType | None = None,
+    ) -> ModuleSpec | None:
+        if fullname not in _MODULES:
+            return None
+        for finder in sys.meta_path:
+            if finder is self or not hasattr(finder, "find_spec"):
+                continue
+            spec = finder.find_spec(fullname, path, target)
+            if spec is not None:
+                if spec.loader is not None and hasattr(spec.loader, "exec_module"):
+                    spec.loader = _HookingLoader(spec.loader)
+                return spec
+        return None
+
+
+class _HookingLoader(importlib.abc.Loader):
+    """The module's own loader, then the hooks; it gives the module its loader back."""
+
+    def __init__(self, loader: Any) -> None:
+        self.loader = loader
+
+    def create_module(self, spec: ModuleSpec) -> ModuleType | None:
+        return self.loader.create_module(spec)
+
+    def exec_module(self, module: ModuleType) -> None:
+        module.__loader__ = self.loader
+        if module.__spec__ is not None:
+            module.__spec__.loader = self.loader
+        self.loader.exec_module(module)
+        with _lock:
+            if _enabled:
+                for hook in HOOKS:
+                    if hook.module == module.__name__:
+                        _install(hook)
+
+
+_FINDER = _HookOnImport()
+_MODULES = frozenset(hook.module for hook in HOOKS)
