@@ -1,71 +1,51 @@
-"""``JobManager.stats()``: counts, durations, throughput, success rate."""
+"""``JobManager.stats()``: the kernel's jobs through ``core.stats.job_statistics``."""
 
 from __future__ import annotations
 
-import statistics
 import time
 from typing import TYPE_CHECKING
 
-from qmon_jupyter.core.states import TERMINAL, JobStatus, JobType
+from qmon_jupyter.core.states import JobStatus
+from qmon_jupyter.core.stats import JobRecord, job_statistics
 
 if TYPE_CHECKING:
     from collections.abc import Iterable
 
     from .job import ExecutionJob
 
-__all__ = ["job_stats"]
-
-# Throughput in jobs per hour is measured over at most this window.
-_WINDOW_S = 3600.0
+__all__ = ["job_record", "job_stats"]
 
 
-def job_stats(jobs: Iterable[ExecutionJob], *, removed: int, since: float) -> dict:
-    """Summarize ``jobs`` (``since``: monotonic start of the manager).
+def job_record(job: ExecutionJob) -> JobRecord:
+    """Return what the statistics need of ``job``, as its snapshot says it."""
+    tracker = job.tracker
+    status = job.status
+    return JobRecord(
+        status=status.value,
+        type=job.type.value,
+        unit=tracker.unit,
+        done=float(tracker.done),
+        rate=tracker.rate if status is JobStatus.RUNNING else None,
+        elapsed_s=job.elapsed_s,
+        finished_at=job.finished_at,
+    )
 
-    ``total`` equals the sum of ``by_status`` and of ``by_type``, and
-    ``active + finished``. Durations are those of finished jobs that ran;
-    ``shots_per_s`` is completed shots over the time their jobs ran;
-    ``jobs_per_hour`` counts jobs finished in the last hour (or since the
-    manager started, if sooner), scaled to an hour.
+
+def job_stats(
+    jobs: Iterable[ExecutionJob],
+    *,
+    removed: int,
+    since: float | None = None,
+    now: float | None = None,
+) -> dict:
+    """Summarize ``jobs`` (see :mod:`qmon_jupyter.core.stats` for the definitions).
+
+    ``since`` (the manager's start) is accepted for callers that pass it; the
+    definitions no longer depend on it. ``now`` defaults to the current time.
     """
-    now = time.monotonic()
-    window = min(_WINDOW_S, max(now - since, 1e-9))
-    by_status = {s.value: 0 for s in JobStatus}
-    by_type = {t.value: 0 for t in JobType}
-    durations: list[float] = []
-    shots = 0
-    shot_time = 0.0
-    recent = 0
-    total = 0
-    for job in jobs:
-        total += 1
-        status = job._status
-        by_status[status.value] += 1
-        by_type[job.type.value] += 1
-        if status not in TERMINAL:
-            continue
-        elapsed = job.elapsed_s or 0.0
-        durations.append(elapsed)
-        if job._finished_mono is not None and now - job._finished_mono <= window:
-            recent += 1
-        result = job._result
-        if status is JobStatus.COMPLETED and result is not None and result.shots:
-            shots += result.shots
-            shot_time += elapsed
-    finished = by_status["completed"] + by_status["failed"] + by_status["cancelled"]
-    return {
-        "total": total,
-        "active": total - finished,
-        "finished": finished,
-        "removed": removed,
-        "by_status": by_status,
-        "by_type": by_type,
-        "mean_duration_s": statistics.fmean(durations) if durations else None,
-        "median_duration_s": statistics.median(durations) if durations else None,
-        "throughput": {
-            "shots": shots,
-            "shots_per_s": shots / shot_time if shot_time > 0 else None,
-            "jobs_per_hour": recent * 3600.0 / window,
-        },
-        "success_rate": by_status["completed"] / finished if finished else None,
-    }
+    del since
+    return job_statistics(
+        (job_record(job) for job in jobs),
+        now=time.time() if now is None else now,
+        removed=removed,
+    )

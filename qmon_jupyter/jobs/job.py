@@ -226,6 +226,11 @@ class ExecutionJob:
         return end - start
 
     @property
+    def finished_at(self) -> float | None:
+        """When the job ended (seconds since the epoch), None while it has not."""
+        return self._finished
+
+    @property
     def error(self) -> dict | None:
         """``{"type", "message"}`` of a failed job, else None."""
         return self._error

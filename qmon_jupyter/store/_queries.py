@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import json
-import statistics
 import time
-from datetime import datetime, timedelta, timezone
 from typing import TYPE_CHECKING, Any
 
-from qmon_jupyter.core.timefmt import iso_now
+from qmon_jupyter.core.stats import JobRecord, job_statistics
+from qmon_jupyter.core.timefmt import epoch_of, iso_now
 
 from ._schema import TERMINAL_STATUSES
 
@@ -21,8 +20,6 @@ if TYPE_CHECKING:
 __all__ = ["StoreQueries"]
 
 _TERMINAL_SQL = "('" + "','".join(TERMINAL_STATUSES) + "')"
-_STATUSES = ("pending", "queued", "running", "paused", "completed", "failed", "cancelled")
-_TYPES = ("simulation", "hardware", "optimization", "analysis")
 
 
 def _job_filter(
@@ -125,56 +122,30 @@ class StoreQueries:
                 snaps.update(c.execute(query, chunk).fetchall())
         return [json.loads(snaps[i]) for i in ids if i in snaps]
 
-    def job_stats(self) -> dict[str, Any]:
+    def job_stats(self, now: float | None = None) -> dict[str, Any]:
         """Count jobs by status and type; give durations, throughput and success rate.
 
-        The same keys as ``JobManager.stats()``, over every kernel's stored jobs.
+        :func:`qmon_jupyter.core.stats.job_statistics` over every kernel's
+        stored jobs: the same numbers ``JobManager.stats()`` gives for the same jobs.
         """
-        hour_ago = (datetime.now(timezone.utc) - timedelta(hours=1)).isoformat(timespec="seconds")
-        hour_ago = hour_ago.replace("+00:00", "Z")
         with self._reading() as c:
-            by_status = dict.fromkeys(_STATUSES, 0)
-            by_status.update(c.execute("SELECT status, count(*) FROM jobs GROUP BY status"))
-            by_type = dict.fromkeys(_TYPES, 0)
-            by_type.update(c.execute("SELECT type, count(*) FROM jobs GROUP BY type"))
-            durations = [
-                r[0]
-                for r in c.execute(
-                    "SELECT elapsed_s FROM jobs WHERE elapsed_s IS NOT NULL"  # noqa: S608
-                    f" AND status IN {_TERMINAL_SQL}"
-                )
-            ]
-            shots, seconds = c.execute(
-                "SELECT coalesce(sum(done), 0), coalesce(sum(elapsed_s), 0) FROM jobs"
-                " WHERE status='completed' AND type='simulation'"
-            ).fetchone()
-            last_hour = c.execute(
-                "SELECT count(*) FROM jobs WHERE status='completed' AND finished_at >= ?",
-                (hour_ago,),
-            ).fetchone()[0]
-            live_rate = c.execute(
-                "SELECT coalesce(sum(rate), 0) FROM jobs"
-                " WHERE status='running' AND type='simulation'"
-            ).fetchone()[0]
-        total = sum(by_status.values())
-        finished = sum(by_status.get(s, 0) for s in TERMINAL_STATUSES)
-        return {
-            "total": total,
-            "active": total - finished,
-            "finished": finished,
-            "removed": 0,
-            "by_status": by_status,
-            "by_type": by_type,
-            "mean_duration_s": statistics.fmean(durations) if durations else None,
-            "median_duration_s": statistics.median(durations) if durations else None,
-            "throughput": {
-                "shots": int(shots),
-                "shots_per_s": (shots / seconds) if seconds else None,
-                "jobs_per_hour": float(last_hour),
-                "running_shots_per_s": float(live_rate),
-            },
-            "success_rate": (by_status.get("completed", 0) / finished) if finished else None,
-        }
+            rows = c.execute(
+                "SELECT status, type, json_extract(snapshot, '$.unit'), done, rate, elapsed_s,"
+                " finished_at FROM jobs"
+            ).fetchall()
+        records = (
+            JobRecord(
+                status=status,
+                type=kind,
+                unit=unit or "",
+                done=float(done or 0.0),
+                rate=rate,
+                elapsed_s=elapsed,
+                finished_at=epoch_of(finished),
+            )
+            for status, kind, unit, done, rate, elapsed, finished in rows
+        )
+        return job_statistics(records, now=time.time() if now is None else now)
 
     def metrics(self) -> dict[str, Any]:
         """Return the numbers Prometheus scrapes (cheap: indexed counts only)."""

@@ -7,14 +7,15 @@ file runs them in order (see ``_migrate.py``), after a backup beside it.
 
 from __future__ import annotations
 
+from qmon_jupyter.core.states import TERMINAL
+
 __all__ = ["MIGRATIONS", "SCHEMA", "SCHEMA_VERSION", "TERMINAL_STATUSES"]
 
 #: recorded in the file as ``PRAGMA user_version``; 0 is a new, empty file
 SCHEMA_VERSION = 2
 
-#: statuses a job never leaves (the values of ``jobs.states.TERMINAL``, kept
-#: as plain strings so SQL can use them without importing the job layer)
-TERMINAL_STATUSES = ("completed", "failed", "cancelled")
+#: statuses a job never leaves, as plain strings for SQL (``core.states.TERMINAL``)
+TERMINAL_STATUSES = tuple(sorted(s.value for s in TERMINAL))
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS jobs (
