@@ -21,6 +21,7 @@ task made in the kernel goes on the dashboard by itself;
 
 from __future__ import annotations
 
+import re
 import sys
 from typing import TYPE_CHECKING, Any
 
@@ -77,11 +78,7 @@ def _job_options(func: Callable) -> Callable:
 
 
 class _UsageProblem(Exception):  # noqa: N818 - internal signal, never escapes
-    """A usage error to print (with the help, unless ``show_help=False``) instead of raising."""
-
-    def __init__(self, message: str, *, show_help: bool = True) -> None:
-        super().__init__(message)
-        self.show_help = show_help
+    """A usage error to print (with the magic's usage line) instead of raising."""
 
 
 @magics_class
@@ -235,9 +232,10 @@ def _check_options(args: Any) -> int:
 
 
 def _where(exc: QasmError) -> str:
+    """Where the error is, counted as the editor does: the ``%%qmon`` line is line 1."""
     if exc.line is None:
         return exc.message
-    return f"line {exc.line}, column {exc.column}: {exc.message}"
+    return f"line {exc.line + 1} of the cell, column {exc.column}: {exc.message}"
 
 
 def _parse_cell(cell: str) -> Any:
@@ -253,23 +251,29 @@ def _parse_cell(cell: str) -> Any:
         if exc.line is not None and 1 <= exc.line <= len(lines):
             source = lines[exc.line - 1]
             caret = " " * (max(1, exc.column or 1) - 1) + "^"
-            text += f"\n  (line {exc.line} below the %%qmon line)\n    {source}\n    {caret}"
-        raise _UsageProblem(text, show_help=False) from exc
+            text += f"\n    {source}\n    {caret}"
+        raise _UsageProblem(text) from exc
+
+
+def _plain(text: str) -> str:
+    """Strip reStructuredText markup from the magic's text; name it as the user types it."""
+    return text.replace("%qmon_line", "%qmon").replace("::\n", ":\n").replace("``", "")
 
 
 def _help(func: Callable) -> str:
-    return getattr(func, "__doc__", "") or ""
+    return _plain(getattr(func, "__doc__", "") or "")
+
+
+def _usage(func: Callable) -> str:
+    usage = _plain(func.parser.format_usage()).strip()  # type: ignore[attr-defined]
+    return f"{usage}\n(%%qmon? or %qmon help shows every option.)"
 
 
 def _report(problem: _UsageProblem, func: Callable) -> None:
     out = sys.stderr
     if str(problem):
         print(f"qmon: {problem}\n", file=out)
-    if problem.show_help:
-        print(_help(func), file=out)
-    else:
-        usage = func.parser.format_usage().replace("::", "").strip()  # type: ignore[attr-defined]
-        print(f"{usage}\n(%%qmon? shows the options.)", file=out)
+    print(_usage(func), file=out)  # a few lines, not the whole help
     print("Nothing was started.", file=out)
 
 
@@ -347,11 +351,28 @@ QmonMagics.qmon.parser.prog = "%qmon"  # shown with one more "%"
 QmonMagics.qmon.__doc__ = (QmonMagics.qmon.__doc__ or "").replace("%qmon [", "%%qmon [", 1)
 
 
+_CELL_MAGIC_RE = re.compile(r"\s*%%qmon(?:\s|$)")
+
+
+def _keep_empty_body(lines: list[str]) -> list[str]:
+    """Give an empty ``%%qmon`` cell a blank body, so qmon (not IPython) says what to do.
+
+    IPython refuses a cell magic with an empty body before calling it, with
+    a message about line magics; a blank line reaches ``%%qmon``, which
+    explains that the program goes below the ``%%qmon`` line.
+    """
+    if lines and _CELL_MAGIC_RE.match(lines[0]) and not any(line.strip() for line in lines[1:]):
+        return [lines[0].rstrip("\n") + "\n", " \n"]
+    return lines
+
+
 def load_ipython_extension(ipython: Any) -> None:
     """``%load_ext qmon_jupyter``: register ``%%qmon`` and ``%qmon``; turn autotrack on."""
     from qmon_jupyter.providers.autotrack import autotrack
 
     ipython.register_magics(QmonMagics)
+    if _keep_empty_body not in ipython.input_transformers_cleanup:
+        ipython.input_transformers_cleanup.append(_keep_empty_body)
     autotrack(enabled=True)
 
 
@@ -360,6 +381,8 @@ def unload_ipython_extension(ipython: Any) -> None:
     from qmon_jupyter.providers.autotrack import autotrack
 
     autotrack(enabled=False)
+    if _keep_empty_body in ipython.input_transformers_cleanup:
+        ipython.input_transformers_cleanup.remove(_keep_empty_body)
     manager = ipython.magics_manager
     for kind in ("line", "cell"):
         manager.magics[kind].pop("qmon", None)

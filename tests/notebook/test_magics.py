@@ -92,14 +92,30 @@ def test_an_empty_cell_explains_and_starts_nothing(ip):
     assert_usage_error(ip, "%%qmon --shots 10\n\n   \n", "The cell is empty", "--shots")
 
 
+@pytest.mark.parametrize("source", ["%%qmon", "%%qmon --shots 10\n", "%%qmon\n\n"])
+def test_a_cell_with_nothing_below_the_magic_gets_qmons_message(ip, source):
+    text = assert_usage_error(ip, source, "The cell is empty")
+    assert "line magic" not in text  # not IPython's generic message
+
+
+def test_usage_errors_show_the_usage_line_not_the_whole_help(ip):
+    text = assert_usage_error(ip, f"%%qmon --frobnicate 3\n{BELL}", "unrecognized arguments")
+    assert len(text.strip().splitlines()) <= 12
+    assert "::" not in text
+    assert "``" not in text
+    text = assert_usage_error(ip, "%qmon frobnicate", "Unknown command")
+    assert "%qmon_line" not in text
+
+
 def test_a_cell_that_is_not_openqasm_says_where(ip):
     text = assert_usage_error(ip, "%%qmon\nprint('hello')\n", "not a valid OpenQASM 2 program")
-    assert "line 1, column 1" in text
+    assert "line 2 of the cell, column 1" in text
 
 
 def test_a_qasm_error_shows_line_and_column_within_the_cell(ip):
     bad = 'OPENQASM 2.0;\ninclude "qelib1.inc";\nqreg q[2];\nh q[3];\n'
-    text = assert_usage_error(ip, f"%%qmon\n{bad}", "line 4, column 5", "out of range")
+    # counted as the editor counts: the %%qmon line is line 1
+    text = assert_usage_error(ip, f"%%qmon\n{bad}", "line 5 of the cell, column 5", "out of range")
     assert "    h q[3];\n        ^" in text
 
 
