@@ -84,9 +84,11 @@ class JobActionHandler(QmonAPIHandler):
         """Queue the action for the job's kernel (which carries it out within ~1 s)."""
         self.check_params()
         check_id(job_id)
-        self.action_body()
-        act = getattr(self.qmon.api, f"{action}_job")
-        snap = await self.qmon.run(lambda: act(job_id, user=self.user_name))
+        reason = self.action_body().get("reason") or None
+        user = self.user_name
+        # the source itself: DashboardAPI's cancel_job(id, user) has no reason to pass on
+        act = self.qmon.source.act
+        snap = await self.qmon.run(lambda: act(job_id, action, user=user, reason=reason))
         _count_command(action)
         self.reply(snap, status=202)
 
