@@ -119,6 +119,7 @@ def snapshot(job_id: str | None = None, **fields: Any) -> dict[str, Any]:
         "provider": None,
         "seed": 7,
         "updated_at": now,
+        "executor_info": None,
     }
     snap.update(fields)
     return snap

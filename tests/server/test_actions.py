@@ -13,7 +13,15 @@ from .conftest import body, fetch_error
 
 
 @pytest.mark.parametrize(
-    "payload", [b"{not json", b"[1, 2]", b'"cancel"', b'{"reason": 5}', b'{"x": 1}']
+    "payload",
+    [
+        b"{not json",
+        b"[1, 2]",
+        b'"cancel"',
+        b'{"reason": 5}',
+        b'{"x": 1}',
+        b'{"reason": "' + b"x" * 1001 + b'"}',
+    ],
 )
 async def test_malformed_bodies_are_400_and_change_nothing(jp_fetch, store, kernel, payload):
     snap = kernel.add()

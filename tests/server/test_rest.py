@@ -192,3 +192,44 @@ async def test_prometheus_metrics_appear_in_server_metrics(jp_fetch, kernel):
     assert "qmon_shots_per_second 250.0" in text
     assert 'qmon_notifications{level="warning"} 1.0' in text
     assert "qmon_commands_total" in text
+
+
+@pytest.mark.parametrize(
+    ("path", "params", "message"),
+    [
+        ("jobs", {"limit": "ten"}, "limit must be an integer, got 'ten'"),
+        ("jobs", {"limit": "0"}, "limit must be between 1 and 1000, got 0"),
+        ("jobs", {"offset": "-1"}, "offset must be between 0 and 1000000000, got -1"),
+        (
+            "jobs",
+            {"type": "quantum"},
+            (
+                "type: unknown value 'quantum'; expected one of"
+                " ['analysis', 'hardware', 'optimization', 'simulation']"
+            ),
+        ),
+        ("jobs", {"kernel": "../x"}, "invalid kernel: '../x'"),
+        ("jobs", {"frobnicate": "1"}, "unknown query parameter 'frobnicate'"),
+        ("jobs", {"limit": ["1", "2"]}, "query parameter 'limit' given twice"),
+        ("export", {"format": "xml"}, "format must be json or csv, got 'xml'"),
+        ("stats", {"limit": "5"}, "unknown query parameter 'limit'"),
+        (
+            "notifications",
+            {"include_dismissed": "maybe"},
+            "include_dismissed must be true or false, got 'maybe'",
+        ),
+    ],
+)
+async def test_the_route_table_checks_each_parameter_with_its_message(
+    jp_fetch, path, params, message
+):
+    pairs = [(k, v) for k, vs in params.items() for v in ([vs] if isinstance(vs, str) else vs)]
+    code, err = await fetch_error(jp_fetch, "api", "qmon", path, params=pairs)
+    assert (code, err["message"]) == (400, message)
+
+
+async def test_an_id_that_is_no_plain_token_is_400_naming_what_it_is(jp_fetch):
+    code, err = await fetch_error(
+        jp_fetch, "api", "qmon", "notifications", "a.b", "dismiss", method="POST", body=b""
+    )
+    assert (code, err["message"]) == (400, "invalid notification id: 'a.b'")
