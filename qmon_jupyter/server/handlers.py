@@ -2,7 +2,9 @@
 
 Every verb is ``@web.authenticated`` and ``@authorized`` against the ``qmon``
 resource (``read`` for GET, ``write`` for POST). Store work runs on the
-service's reader pool; a store that is locked or missing answers 503.
+service's reader pool; a store that is locked or missing answers 503. Their
+paths, parameters and replies are in the route table (routes.py); each
+handler checks a request against its route with ``self.args()``.
 """
 
 from __future__ import annotations
