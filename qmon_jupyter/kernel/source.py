@@ -108,20 +108,36 @@ class ManagerSource:
             "version": __version__,
         }
 
-    def act(self, job_id: str, action: str, *, user: str | None = None) -> dict:
-        """Cancel, pause or resume; JobStateError when the state forbids it."""
+    def act(
+        self, job_id: str, action: str, *, user: str | None = None, reason: str | None = None
+    ) -> dict:
+        """Cancel, pause or resume; JobStateError when the state forbids it.
+
+        A cancel's message names ``user`` and ``reason`` (see :meth:`cancel_reason`).
+        """
         if action not in ACTIONS:
             raise ValueError(f"unknown action {action!r}; use one of {ACTIONS}")
         job = self.manager.get(job_id)
         if action == "cancel":
-            reason = f"cancelled by {user}" if user else None
-            if not job.cancel(reason):
+            if not job.cancel(self.cancel_reason(user, reason)):
                 raise JobStateError(f"cannot cancel job {job_id}: it already {job.status.value}")
         elif action == "pause":
             job.pause()
         else:
             job.resume()
         return job.snapshot()
+
+    @staticmethod
+    def cancel_reason(user: str | None, reason: str | None) -> str | None:
+        """Word a cancelled job's message: ``cancelled by alice: too slow``.
+
+        The kernel's store writer words a REST cancel with it too.
+        """
+        who = f"cancelled by {user}" if user else "cancelled"
+        why = (reason or "").strip()
+        if why:
+            return f"{who}: {why}"
+        return who if user else None
 
     def dismiss_notification(self, notification_id: str, *, user: str | None = None) -> dict:
         """Dismiss one notification."""

@@ -359,10 +359,16 @@ def _knows(manager: Any, cmd: dict[str, Any]) -> bool:
 
 
 def _carry_out(manager: Any, cmd: dict[str, Any]) -> tuple[bool, str | None]:
+    from .source import ManagerSource  # its wording of a cancel; imported late, as it is heavy
+
     action = cmd["action"]
     try:
         if action == "dismiss":
             manager.notifications.dismiss(cmd["target"])
+        elif action == "cancel":
+            # the job's message and its notification say who cancelled it, and why
+            reason = ManagerSource.cancel_reason(cmd.get("user"), cmd.get("reason"))
+            manager.cancel(cmd["job_id"], reason=reason)
         elif action in _ACTIONS:
             getattr(manager, action)(cmd["job_id"])
         else:

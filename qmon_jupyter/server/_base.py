@@ -3,43 +3,34 @@
 from __future__ import annotations
 
 import json
-import re
 from typing import TYPE_CHECKING, Any
 
 from jupyter_server.base.handlers import APIHandler
 from tornado import web
 
 if TYPE_CHECKING:
+    from .routes import Route
     from .service import QmonService
 
-__all__ = ["AUTH_RESOURCE", "QmonAPIHandler", "check_id"]
+__all__ = ["AUTH_RESOURCE", "QmonAPIHandler"]
 
 #: the resource every qmon handler is authorized against (read for GET, write for POST)
 AUTH_RESOURCE = "qmon"
 
 #: query parameters any Jupyter request may carry, accepted everywhere
 _ALWAYS_ALLOWED = frozenset({"token", "_xsrf", "no_track_activity"})
-#: what an id may look like (job ids are hex, kernel ids uuids or ``pid-N``); the
-#: OpenAPI document states the same pattern
-ID_PATTERN = r"[A-Za-z0-9][A-Za-z0-9_-]{0,127}"
-_ID = re.compile(ID_PATTERN)
-_INT = re.compile(r"-?[0-9]{1,19}")
-MAX_LIMIT = 1000
-MAX_OFFSET = 10**9
-
-
-def check_id(value: str, what: str = "job id") -> str:
-    """Refuse ids that are not plain tokens (path tricks, encodings, huge strings) with 400."""
-    if not _ID.fullmatch(value):
-        shown = value[:40] + ("..." if len(value) > 40 else "")
-        raise web.HTTPError(400, f"invalid {what}: {shown!r}", reason="Bad Request")
-    return value
 
 
 class QmonAPIHandler(APIHandler):
     """JSON API handler with qmon's shared service and strict input checks."""
 
     auth_resource = AUTH_RESOURCE
+    #: this handler's entry in the route table (None for the JSON 404)
+    route: Route | None = None
+
+    def initialize(self, route: Route | None = None) -> None:
+        """Take the handler's :class:`~qmon_jupyter.server.routes.Route` (tornado's kwargs)."""
+        self.route = route
 
     @property
     def qmon(self) -> QmonService:
@@ -92,53 +83,30 @@ class QmonAPIHandler(APIHandler):
             if len(values) > 1:
                 raise web.HTTPError(400, f"query parameter {name!r} given twice")
 
-    def int_param(self, name: str, default: int, lo: int, hi: int) -> int:
-        """Read an integer query parameter within ``[lo, hi]``, else 400."""
-        raw = self.get_query_argument(name, None)
-        if raw is None:
-            return default
-        if not _INT.fullmatch(raw):
-            raise web.HTTPError(400, f"{name} must be an integer, got {raw[:40]!r}")
-        value = int(raw)
-        if not lo <= value <= hi:
-            raise web.HTTPError(400, f"{name} must be between {lo} and {hi}, got {value}")
-        return value
+    def args(self) -> dict[str, Any]:
+        """Check the query and path parameters against the route table; their values.
 
-    def list_param(self, name: str, choices: frozenset[str] | None = None) -> list[str] | None:
-        """Read a comma-separated list (``status=running,queued``), each item checked."""
-        raw = self.get_query_argument(name, None)
-        if raw is None:
-            return None
-        if len(raw) > 2000:
-            raise web.HTTPError(400, f"{name} is longer than 2000 characters")
-        items = raw.split(",")
-        for item in items:
-            if choices is not None and item not in choices:
-                raise web.HTTPError(
-                    400, f"{name}: unknown value {item[:40]!r}; expected one of {sorted(choices)}"
-                )
-            if choices is None:
-                check_id(item, name)
-        return items
-
-    def bool_param(self, name: str, default: bool = False) -> bool:
-        """``true``/``false``/``1``/``0`` query parameter, else 400."""
-        raw = self.get_query_argument(name, None)
-        if raw is None:
-            return default
-        lowered = raw.lower()
-        if lowered in ("true", "1", "yes"):
-            return True
-        if lowered in ("false", "0", "no"):
-            return False
-        raise web.HTTPError(400, f"{name} must be true or false, got {raw[:40]!r}")
+        A 400 for an unknown or repeated query parameter, then for each bad
+        value (query parameters in the table's order, then path parameters).
+        """
+        params = self.route.params if self.route is not None else ()
+        query = [p for p in params if p.where == "query"]
+        self.check_params({p.name for p in query})
+        values = {p.name: p.parse(self.get_query_argument(p.name, None)) for p in query}
+        for param in params:
+            if param.where == "path":
+                values[param.name] = param.parse(self.path_kwargs[param.name])
+        return values
 
     def action_body(self) -> dict[str, Any]:
-        """Read the body of a POST: empty or ``{"reason": "..."}`` (at most 1000 characters)."""
-        body = self.json_body({"reason"})
+        """Read the body of a POST: empty or ``{"reason": "..."}`` (the route's body schema)."""
+        schema = (self.route.body if self.route is not None else None) or {}
+        fields = schema.get("properties", {})
+        body = self.json_body(set(fields))
         reason = body.get("reason", "")
-        if not isinstance(reason, str) or len(reason) > 1000:
-            raise web.HTTPError(400, "reason must be a string of at most 1000 characters")
+        longest = fields.get("reason", {}).get("maxLength", 0)
+        if not isinstance(reason, str) or len(reason) > longest:
+            raise web.HTTPError(400, f"reason must be a string of at most {longest} characters")
         return body
 
     def json_body(self, allowed: set[str] | frozenset[str] = frozenset()) -> dict[str, Any]:

@@ -18,8 +18,8 @@ from tornado.httpserver import HTTPServer
 from tornado.netutil import bind_sockets
 
 from .config import QmonConfig
-from .extension import routes
 from .metrics import register_service
+from .routes import routes
 from .service import QmonService
 
 if TYPE_CHECKING:

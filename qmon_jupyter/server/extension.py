@@ -8,31 +8,14 @@ server, not left to the interpreter's exit.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from jupyter_server.extension.application import ExtensionApp
-from jupyter_server.utils import url_path_join
 
 from .config import QmonConfig
-from .handlers import default_handlers
 from .metrics import register_service
-from .page import PageHandler, StaticHandler
+from .routes import routes
 from .service import QmonService
 
-if TYPE_CHECKING:
-    from tornado import web
-
-__all__ = ["QmonExtension", "routes"]
-
-
-def routes(base_url: str) -> list[tuple[str, type[web.RequestHandler]]]:
-    """Every qmon route under ``base_url``: the API, then the page and its static files."""
-    api = [(url_path_join(base_url, "api", "qmon", path), h) for path, h in default_handlers]
-    return [
-        *api,
-        (url_path_join(base_url, "qmon") + "/?", PageHandler),
-        (url_path_join(base_url, "qmon", "static", "(.*)"), StaticHandler),
-    ]
+__all__ = ["QmonExtension"]
 
 
 class QmonExtension(ExtensionApp):

@@ -2,7 +2,9 @@
 
 Every verb is ``@web.authenticated`` and ``@authorized`` against the ``qmon``
 resource (``read`` for GET, ``write`` for POST). Store work runs on the
-service's reader pool; a store that is locked or missing answers 503.
+service's reader pool; a store that is locked or missing answers 503. Their
+paths, parameters and replies are in the route table (routes.py); each
+handler checks a request against its route with ``self.args()``.
 """
 
 from __future__ import annotations
@@ -15,19 +17,27 @@ from jupyter_server.auth.decorator import authorized
 from tornado import web
 from tornado.iostream import StreamClosedError
 
-from ._base import MAX_LIMIT, MAX_OFFSET, QmonAPIHandler, check_id
-from .openapi import openapi_document
+from ._base import QmonAPIHandler
 from .source import export_csv
-from .sse import EventStreamHandler
 
 if TYPE_CHECKING:
     from collections.abc import Callable
 
-__all__ = ["default_handlers"]
-
-STATUSES = frozenset({"pending", "queued", "running", "paused", "completed", "failed", "cancelled"})
-TYPES = frozenset({"simulation", "hardware", "optimization", "analysis"})
-_FILTERS = frozenset({"status", "type", "kernel"})
+__all__ = [
+    "DashboardHandler",
+    "DismissHandler",
+    "ExportHandler",
+    "HardwareHandler",
+    "JobActionHandler",
+    "JobHandler",
+    "JobsHandler",
+    "NotFoundHandler",
+    "NotificationsHandler",
+    "OpenAPIHandler",
+    "ResourcesHandler",
+    "StatsHandler",
+    "StatusHandler",
+]
 
 
 class DashboardHandler(QmonAPIHandler):
@@ -37,9 +47,8 @@ class DashboardHandler(QmonAPIHandler):
     @authorized
     async def get(self) -> None:
         """Everything the dashboard draws."""
-        self.check_params({"limit"})
-        limit = self.int_param("limit", 100, 1, MAX_LIMIT)
-        self.reply(await self.qmon.run(self.qmon.api.get_dashboard_state, limit))
+        args = self.args()
+        self.reply(await self.qmon.run(self.qmon.api.get_dashboard_state, args["limit"]))
 
 
 class JobsHandler(QmonAPIHandler):
@@ -49,18 +58,9 @@ class JobsHandler(QmonAPIHandler):
     @authorized
     async def get(self) -> None:
         """List jobs, newest first."""
-        self.check_params(_FILTERS | {"limit", "offset"})
-        status = self.list_param("status", STATUSES)
-        job_type = self.list_param("type", TYPES)
-        kernel = self.list_param("kernel")
-        limit = self.int_param("limit", 50, 1, MAX_LIMIT)
-        offset = self.int_param("offset", 0, 0, MAX_OFFSET)
-        page = await self.qmon.run(
-            lambda: self.qmon.api.get_jobs(
-                status=status, type=job_type, kernel=kernel, limit=limit, offset=offset
-            )
-        )
-        self.reply({**page, "limit": limit, "offset": offset})
+        args = self.args()
+        page = await self.qmon.run(lambda: self.qmon.api.get_jobs(**args))
+        self.reply({**page, "limit": args["limit"], "offset": args["offset"]})
 
 
 class JobHandler(QmonAPIHandler):
@@ -70,8 +70,7 @@ class JobHandler(QmonAPIHandler):
     @authorized
     async def get(self, job_id: str) -> None:
         """One job's latest snapshot; 404 if unknown."""
-        self.check_params()
-        check_id(job_id)
+        self.args()
         self.reply(await self.qmon.run(self.qmon.api.get_job, job_id))
 
 
@@ -82,11 +81,12 @@ class JobActionHandler(QmonAPIHandler):
     @authorized
     async def post(self, job_id: str, action: str) -> None:
         """Queue the action for the job's kernel (which carries it out within ~1 s)."""
-        self.check_params()
-        check_id(job_id)
-        self.action_body()
-        act = getattr(self.qmon.api, f"{action}_job")
-        snap = await self.qmon.run(lambda: act(job_id, user=self.user_name))
+        self.args()
+        reason = self.action_body().get("reason") or None
+        user = self.user_name
+        # the source itself: DashboardAPI's cancel_job(id, user) has no reason to pass on
+        act = self.qmon.source.act
+        snap = await self.qmon.run(lambda: act(job_id, action, user=user, reason=reason))
         _count_command(action)
         self.reply(snap, status=202)
 
@@ -98,7 +98,7 @@ class StatsHandler(QmonAPIHandler):
     @authorized
     async def get(self) -> None:
         """Statistics over every stored job."""
-        self.check_params()
+        self.args()
         self.reply(await self.qmon.run(self.qmon.api.get_statistics))
 
 
@@ -109,9 +109,8 @@ class HardwareHandler(QmonAPIHandler):
     @authorized
     async def get(self) -> None:
         """List provider jobs, newest first."""
-        self.check_params({"limit"})
-        limit = self.int_param("limit", 200, 1, MAX_LIMIT)
-        self.reply(await self.qmon.run(self.qmon.api.get_hardware, limit))
+        args = self.args()
+        self.reply(await self.qmon.run(self.qmon.api.get_hardware, args["limit"]))
 
 
 class StatusHandler(QmonAPIHandler):
@@ -121,7 +120,7 @@ class StatusHandler(QmonAPIHandler):
     @authorized
     async def get(self) -> None:
         """Report the health of everything qmon depends on."""
-        self.check_params()
+        self.args()
         self.reply(await self.qmon.run(self.qmon.api.get_status))
 
 
@@ -132,7 +131,7 @@ class ResourcesHandler(QmonAPIHandler):
     @authorized
     async def get(self) -> None:
         """Resources per kernel."""
-        self.check_params()
+        self.args()
         self.reply(await self.qmon.run(self.qmon.api.get_resources))
 
 
@@ -143,12 +142,8 @@ class NotificationsHandler(QmonAPIHandler):
     @authorized
     async def get(self) -> None:
         """List notifications over every kernel."""
-        self.check_params({"include_dismissed", "limit"})
-        include = self.bool_param("include_dismissed")
-        limit = self.int_param("limit", 100, 1, MAX_LIMIT)
-        notes = await self.qmon.run(
-            lambda: self.qmon.api.get_notifications(include_dismissed=include, limit=limit)
-        )
+        args = self.args()
+        notes = await self.qmon.run(lambda: self.qmon.api.get_notifications(**args))
         self.reply({"notifications": notes})
 
 
@@ -159,8 +154,7 @@ class DismissHandler(QmonAPIHandler):
     @authorized
     async def post(self, notification_id: str) -> None:
         """Dismiss it (for every view) and tell its kernel."""
-        self.check_params()
-        check_id(notification_id, "notification id")
+        self.args()
         self.action_body()
         note = await self.qmon.run(
             lambda: self.qmon.api.dismiss_notification(notification_id, user=self.user_name)
@@ -176,14 +170,9 @@ class ExportHandler(QmonAPIHandler):
     @authorized
     async def get(self) -> None:
         """Every stored job (filters as for ``jobs``)."""
-        self.check_params(_FILTERS | {"format"})
-        fmt = self.get_query_argument("format", "json")
-        if fmt not in ("json", "csv"):
-            raise web.HTTPError(400, f"format must be json or csv, got {fmt[:20]!r}")
-        status = self.list_param("status", STATUSES)
-        job_type = self.list_param("type", TYPES)
-        kernel = self.list_param("kernel")
-        pages = self.qmon.api.iter_jobs(status=status, type=job_type, kernel=kernel)
+        args = self.args()
+        fmt = args.pop("format")
+        pages = self.qmon.api.iter_jobs(**args)
 
         def next_chunk() -> tuple[int, str] | None:
             # read and render one page on a reader thread, not on the event loop
@@ -253,7 +242,9 @@ class OpenAPIHandler(QmonAPIHandler):
     @authorized
     async def get(self) -> None:
         """Serve the document, with this server's base URL."""
-        self.check_params()
+        from .openapi import openapi_document  # it reads the route table, which names us
+
+        self.args()
         self.reply(openapi_document(self.base_url))
 
 
@@ -298,24 +289,3 @@ def _count_command(action: str) -> None:
     from .metrics import COMMANDS
 
     COMMANDS.labels(action=action).inc()
-
-
-_ID = r"(?P<{}>[^/]+)"
-
-#: the routes, relative to ``{base_url}api/qmon/`` (openapi.py documents each one)
-default_handlers: list[tuple[str, type[web.RequestHandler]]] = [
-    (r"dashboard", DashboardHandler),
-    (r"jobs", JobsHandler),
-    (rf"jobs/{_ID.format('job_id')}", JobHandler),
-    (rf"jobs/{_ID.format('job_id')}/(?P<action>cancel|pause|resume)", JobActionHandler),
-    (r"hardware", HardwareHandler),
-    (r"status", StatusHandler),
-    (r"resources", ResourcesHandler),
-    (r"stats", StatsHandler),
-    (r"notifications", NotificationsHandler),
-    (rf"notifications/{_ID.format('notification_id')}/dismiss", DismissHandler),
-    (r"events", EventStreamHandler),
-    (r"export", ExportHandler),
-    (r"openapi\.json", OpenAPIHandler),
-    (r"(.*)", NotFoundHandler),
-]

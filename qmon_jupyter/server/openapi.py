@@ -1,6 +1,9 @@
-"""The OpenAPI 3 document of the qmon REST API, served at ``openapi.json``.
+"""The OpenAPI 3.1 document of the qmon REST API, served at ``openapi.json``.
 
-Kept beside the routes (handlers.py); a test checks that both list the same paths.
+Its ``paths`` come from the route table (routes.py) and its ``Job`` schema
+from the snapshot's field table (``core.snapshot.FIELDS``). OpenAPI 3.1,
+because its schemas are JSON Schema 2020-12, as ``snapshot_schema()`` is:
+the served ``Job`` schema is that schema, not a translation of it.
 """
 
 from __future__ import annotations
@@ -10,24 +13,13 @@ from typing import Any
 from jupyter_server.utils import url_path_join
 
 from qmon_jupyter._version import __version__
+from qmon_jupyter.core.snapshot import snapshot_schema
 
-from ._base import ID_PATTERN
+from .routes import ROUTES, Route, json_reply, ref
 
 __all__ = ["openapi_document"]
 
-_STATUSES = ["pending", "queued", "running", "paused", "completed", "failed", "cancelled"]
-_TYPES = ["simulation", "hardware", "optimization", "analysis"]
-
-
-def _ref(name: str) -> dict[str, str]:
-    return {"$ref": f"#/components/schemas/{name}"}
-
-
-def _json(schema: dict[str, Any], description: str) -> dict[str, Any]:
-    return {"description": description, "content": {"application/json": {"schema": schema}}}
-
-
-_ERROR = _json(_ref("Error"), "An error, as JSON")
+_ERROR = json_reply(ref("Error"), "An error, as JSON")
 _ERRORS = {
     "400": {**_ERROR, "description": "Bad input (unknown parameter, bad value, bad id)"},
     "401": {**_ERROR, "description": "No credentials (token or login cookie)"},
@@ -37,51 +29,10 @@ _ERRORS = {
 }
 
 
-def _list_of(item: str) -> dict[str, Any]:
-    return {
-        "type": "string",
-        "description": "Comma-separated values",
-        "pattern": f"^({item})(,({item}))*$",
-        "maxLength": 2000,
-    }
+def _job_schema() -> dict[str, Any]:
+    schema = snapshot_schema()
+    return {**schema, "description": f"{schema['description']}; readers accept unknown keys"}
 
-
-def _param(name: str, schema: dict[str, Any], description: str, where: str = "query") -> dict:
-    return {
-        "name": name,
-        "in": where,
-        "required": where == "path",
-        "schema": schema,
-        "description": description,
-    }
-
-
-_LIMIT = _param("limit", {"type": "integer", "minimum": 1, "maximum": 1000}, "Page size")
-_OFFSET = _param("offset", {"type": "integer", "minimum": 0, "maximum": 10**9}, "Skip this many")
-_FILTERS = [
-    _param("status", _list_of("|".join(_STATUSES)), "Statuses, e.g. running,queued"),
-    _param("type", _list_of("|".join(_TYPES)), "Job types, e.g. simulation"),
-    _param("kernel", _list_of(ID_PATTERN), "Kernel ids"),
-]
-_JOB_ID = _param("job_id", {"type": "string", "pattern": f"^{ID_PATTERN}$"}, "Job id", "path")
-_NOTE_ID = _param(
-    "notification_id",
-    {"type": "string", "pattern": f"^{ID_PATTERN}$"},
-    "Notification id",
-    "path",
-)
-_ACTION_BODY = {
-    "required": False,
-    "content": {
-        "application/json": {
-            "schema": {
-                "type": "object",
-                "additionalProperties": False,
-                "properties": {"reason": {"type": "string", "maxLength": 1000}},
-            }
-        }
-    },
-}
 
 _SCHEMAS: dict[str, Any] = {
     "Error": {
@@ -89,39 +40,15 @@ _SCHEMAS: dict[str, Any] = {
         "required": ["message"],
         "properties": {
             "message": {"type": "string"},
-            "reason": {"type": "string", "nullable": True},
+            "reason": {"type": ["string", "null"]},
         },
     },
-    "Job": {
-        "type": "object",
-        "description": "A job snapshot (schema version 1); readers accept unknown keys",
-        "required": ["id", "status", "type"],
-        "properties": {
-            "id": {"type": "string"},
-            "name": {"type": "string", "nullable": True},
-            "status": {"type": "string", "enum": _STATUSES},
-            "type": {"type": "string"},
-            "progress": {"type": "number", "nullable": True},
-            "kernel_id": {"type": "string", "nullable": True},
-            "capabilities": {"type": "object", "nullable": True},
-            "error": {"type": "object", "nullable": True},
-            "executor": {
-                "type": "string",
-                "nullable": True,
-                "description": "The executor's name (local, dask, ...)",
-            },
-            "executor_info": {
-                "type": "object",
-                "nullable": True,
-                "description": "The executor's description, e.g. {name, address, workers}",
-            },
-        },
-    },
+    "Job": _job_schema(),
     "JobList": {
         "type": "object",
         "required": ["jobs", "total"],
         "properties": {
-            "jobs": {"type": "array", "items": _ref("Job")},
+            "jobs": {"type": "array", "items": ref("Job")},
             "total": {"type": "integer", "minimum": 0},
             "limit": {"type": "integer"},
             "offset": {"type": "integer"},
@@ -133,9 +60,9 @@ _SCHEMAS: dict[str, Any] = {
         "properties": {
             "id": {"type": "string"},
             "level": {"type": "string"},
-            "title": {"type": "string", "nullable": True},
-            "message": {"type": "string", "nullable": True},
-            "job_id": {"type": "string", "nullable": True},
+            "title": {"type": ["string", "null"]},
+            "message": {"type": ["string", "null"]},
+            "job_id": {"type": ["string", "null"]},
             "dismissed": {"type": "boolean"},
         },
     },
@@ -146,9 +73,9 @@ _SCHEMAS: dict[str, Any] = {
             "total": {"type": "integer"},
             "by_status": {"type": "object", "additionalProperties": {"type": "integer"}},
             "by_type": {"type": "object", "additionalProperties": {"type": "integer"}},
-            "success_rate": {"type": "number", "nullable": True},
-            "mean_duration_s": {"type": "number", "nullable": True},
-            "median_duration_s": {"type": "number", "nullable": True},
+            "success_rate": {"type": ["number", "null"]},
+            "mean_duration_s": {"type": ["number", "null"]},
+            "median_duration_s": {"type": ["number", "null"]},
             "throughput": {"type": "object"},
         },
     },
@@ -180,17 +107,17 @@ _SCHEMAS: dict[str, Any] = {
         "required": ["kernel_id", "alive"],
         "properties": {
             "kernel_id": {"type": "string"},
-            "pid": {"type": "integer", "nullable": True},
-            "host": {"type": "string", "nullable": True},
+            "pid": {"type": ["integer", "null"]},
+            "host": {"type": ["string", "null"]},
             "state": {"type": "string"},
             "alive": {"type": "boolean"},
-            "started_at": {"type": "string", "nullable": True},
+            "started_at": {"type": ["string", "null"]},
             "last_heartbeat": {"type": "string"},
             "last_seen_s_ago": {"type": "number"},
             "active_jobs": {"type": "integer", "minimum": 0},
             "executors": {
                 "type": "array",
-                "items": _ref("Cluster"),
+                "items": ref("Cluster"),
                 "description": "The clusters its executors run on, as of its last heartbeat",
             },
         },
@@ -200,7 +127,7 @@ _SCHEMAS: dict[str, Any] = {
         "required": ["version", "kernels", "providers", "store"],
         "properties": {
             "version": {"type": "string"},
-            "kernels": {"type": "array", "items": _ref("Kernel")},
+            "kernels": {"type": "array", "items": ref("Kernel")},
             "providers": {"type": "array", "items": {"type": "object"}},
             "store": {"type": "object"},
         },
@@ -209,157 +136,42 @@ _SCHEMAS: dict[str, Any] = {
         "type": "object",
         "required": ["latest", "history", "kernels"],
         "properties": {
-            "latest": {"type": "object", "nullable": True},
+            "latest": {"type": ["object", "null"]},
             "history": {"type": "array", "items": {"type": "object"}},
             "kernels": {"type": "object", "description": "kernel id -> its latest sample"},
-            "server": {"type": "object", "nullable": True},
+            "server": {"type": ["object", "null"]},
         },
     },
 }
 
 
-def _get(summary: str, ok: dict[str, Any], params: list[dict] | None = None, **extra: Any) -> dict:
-    return {
-        "get": {
-            "summary": summary,
-            "parameters": params or [],
-            "responses": {"200": ok, **_ERRORS},
-            **extra,
-        }
+def _operation(route: Route, chosen: dict[str, str]) -> dict[str, Any]:
+    summary = route.summary.format(**chosen)
+    operation: dict[str, Any] = {
+        "summary": summary[:1].upper() + summary[1:],
+        "parameters": [p.openapi() for p in route.params if p.name not in chosen],
+        "responses": {str(route.status): route.reply, **_ERRORS},
     }
-
-
-def _post(summary: str, ok: dict[str, Any], params: list[dict]) -> dict:
-    return {
-        "post": {
-            "summary": summary,
-            "parameters": params,
-            "requestBody": _ACTION_BODY,
-            "responses": {
-                "202": ok,
-                **_ERRORS,
-                "409": {
-                    **_ERROR,
-                    "description": (
-                        "The state (finished, or not started for pause/resume), the provider"
-                        " (capability missing) or the kernel (dead, stopped) forbids it"
-                    ),
-                },
-            },
-        }
-    }
+    if route.body is not None:
+        content = {"application/json": {"schema": route.body}}
+        operation["requestBody"] = {"required": False, "content": content}
+    if route.conflict is not None:
+        operation["responses"]["409"] = {**_ERROR, "description": route.conflict}
+    return operation
 
 
 def _paths() -> dict[str, Any]:
-    action = {
-        f"/jobs/{{job_id}}/{verb}": _post(
-            f"{verb.capitalize()} a job (the owning kernel acts within ~1 s)",
-            _json(
-                _ref("Job"),
-                "Accepted: the snapshot when the command was queued (pausing a paused job"
-                " or resuming a running one is accepted and changes nothing)",
-            ),
-            [_JOB_ID],
-        )
-        for verb in ("cancel", "pause", "resume")
-    }
-    return {
-        "/dashboard": _get(
-            "Jobs (active first, then recent), hardware, status, resources, stats, notifications",
-            _json({"type": "object", "required": ["jobs", "total", "stats"]}, "The dashboard"),
-            [_LIMIT],
-        ),
-        "/jobs": _get(
-            "Jobs over every kernel, newest first",
-            _json(_ref("JobList"), "A page of jobs"),
-            [*_FILTERS, _LIMIT, _OFFSET],
-        ),
-        "/jobs/{job_id}": _get("One job", _json(_ref("Job"), "The snapshot"), [_JOB_ID]),
-        **action,
-        "/hardware": _get(
-            "Provider jobs: provider status, queue position, last poll, health",
-            _json(_ref("Hardware"), "Provider jobs"),
-            [_LIMIT],
-        ),
-        "/status": _get(
-            "Kernels (alive, last heartbeat, executor clusters: address, workers, threads,"
-            " memory), providers, store, version",
-            _json(_ref("Status"), "Status"),
-        ),
-        "/resources": _get(
-            "CPU and memory per kernel, with recent history",
-            _json(_ref("Resources"), "Resources"),
-        ),
-        "/stats": _get(
-            "Counts by status and type, durations, throughput, success rate",
-            _json(_ref("Stats"), "Statistics"),
-        ),
-        "/notifications": _get(
-            "Notifications, newest first",
-            _json(
-                {
-                    "type": "object",
-                    "required": ["notifications"],
-                    "properties": {
-                        "notifications": {"type": "array", "items": _ref("Notification")}
-                    },
-                },
-                "Notifications",
-            ),
-            [
-                _param("include_dismissed", {"type": "boolean"}, "Also dismissed ones"),
-                _LIMIT,
-            ],
-        ),
-        "/notifications/{notification_id}/dismiss": _post(
-            "Dismiss a notification",
-            _json(_ref("Notification"), "Accepted: the dismissed notification"),
-            [_NOTE_ID],
-        ),
-        "/events": _get(
-            "Server-Sent Events of job and notification events; resumable with Last-Event-ID",
-            {
-                "description": "An endless text/event-stream (id: seq, event: kind, data: JSON)",
-                "content": {"text/event-stream": {"schema": {"type": "string"}}},
-            },
-            [
-                _param(
-                    "Last-Event-ID",
-                    {"type": "string", "pattern": "^[0-9]{1,18}$"},
-                    "Resume after this event",
-                    "header",
-                ),
-                _param(
-                    "last_event_id",
-                    {"type": "integer", "minimum": 0},
-                    "Same as the header, for clients that cannot set it",
-                ),
-            ],
-        ),
-        "/export": _get(
-            "The job history as a download",
-            {
-                "description": "JSON or CSV",
-                "content": {
-                    "application/json": {"schema": {"type": "object", "required": ["jobs"]}},
-                    "text/csv": {"schema": {"type": "string"}},
-                },
-            },
-            [
-                _param("format", {"type": "string", "enum": ["json", "csv"]}, "Download format"),
-                *_FILTERS,
-            ],
-        ),
-        "/openapi.json": _get(
-            "This document", _json({"type": "object", "required": ["openapi", "paths"]}, "OpenAPI")
-        ),
-    }
+    paths: dict[str, Any] = {}
+    for route in ROUTES:
+        for path, chosen in route.concrete_paths().items():
+            paths.setdefault(path, {})[route.method.lower()] = _operation(route, chosen)
+    return paths
 
 
 def openapi_document(base_url: str = "/") -> dict[str, Any]:
-    """Build the OpenAPI 3.0 document, with the server URL under ``base_url``."""
+    """Build the OpenAPI 3.1 document, with the server URL under ``base_url``."""
     return {
-        "openapi": "3.0.3",
+        "openapi": "3.1.0",
         "info": {
             "title": "qmon_jupyter REST API",
             "version": __version__,

@@ -21,7 +21,7 @@ from qmon_jupyter.store import Store, StoreUnavailable, pid_alive
 
 from .config import QmonConfig
 from .metrics import KERNELS_DIED
-from .source import StoreSource
+from .source import StoreSource, UnknownIdError
 from .sse import EventPoller
 
 if TYPE_CHECKING:
@@ -83,7 +83,11 @@ class QmonService:
         return self._store
 
     async def run(self, fn: Callable[..., T], *args: Any) -> T:
-        """Run blocking store work on the reader pool; store trouble becomes a 503."""
+        """Run blocking store work on the reader pool; store trouble becomes a 503.
+
+        An unknown id (:class:`UnknownIdError`) is a 404 and a refused action a 409;
+        any other error, a ``KeyError`` from a bug included, is a logged 500.
+        """
         if self.closed:
             raise web.HTTPError(503, "qmon is shutting down", reason="Service Unavailable")
         loop = asyncio.get_running_loop()
@@ -103,10 +107,10 @@ class QmonService:
             raise
         except StoreUnavailable as exc:
             raise web.HTTPError(503, str(exc), reason="Store Unavailable") from exc
-        except KeyError as exc:
-            raise web.HTTPError(404, _message(exc), reason="Not Found") from exc
+        except UnknownIdError as exc:
+            raise web.HTTPError(404, str(exc), reason="Not Found") from exc
         except JobStateError as exc:
-            raise web.HTTPError(409, _message(exc), reason="Conflict") from exc
+            raise web.HTTPError(409, str(exc), reason="Conflict") from exc
         except (OSError, sqlite3.Error) as exc:
             raise web.HTTPError(
                 503, f"qmon store unavailable: {exc}", reason="Store Unavailable"
@@ -240,8 +244,3 @@ class QmonService:
             logger.debug("qmon liveness check skipped: %s", exc)
         finally:
             self._checking = False
-
-
-def _message(exc: BaseException) -> str:
-    # KeyError's str() adds quotes around its argument
-    return str(exc.args[0]) if exc.args else type(exc).__name__

@@ -20,7 +20,9 @@ import time
 from typing import TYPE_CHECKING, Any
 
 from qmon_jupyter._version import __version__
+from qmon_jupyter.core.actions import refusal
 from qmon_jupyter.core.snapshot import SCHEMA_VERSION
+from qmon_jupyter.core.states import ACTIVE, TERMINAL
 from qmon_jupyter.core.timefmt import iso_now
 from qmon_jupyter.dashboard_api import summarize_providers
 from qmon_jupyter.errors import JobStateError
@@ -30,11 +32,20 @@ if TYPE_CHECKING:
 
     from .service import QmonService
 
-__all__ = ["ACTIONS", "StoreSource", "export_csv"]
+__all__ = ["StoreSource", "UnknownIdError", "export_csv"]
 
-ACTIONS = ("cancel", "pause", "resume")
-_TERMINAL = ("completed", "failed", "cancelled")
-_ACTIVE = ("pending", "queued", "running", "paused")
+_TERMINAL = sorted(s.value for s in TERMINAL)
+_ACTIVE = sorted(s.value for s in ACTIVE)
+
+
+class UnknownIdError(KeyError):
+    """No job or notification has this id (REST: 404; any other KeyError is a bug: 500)."""
+
+    def __str__(self) -> str:
+        # KeyError's str() puts quotes around its argument
+        return str(self.args[0]) if self.args else "unknown id"
+
+
 _CSV_COLUMNS = (
     "id",
     "name",
@@ -96,7 +107,7 @@ class StoreSource:
         """One snapshot; KeyError naming the id if unknown."""
         snap = self.store.get_job(job_id)
         if snap is None:
-            raise KeyError(f"no job {job_id!r}")
+            raise UnknownIdError(f"no job {job_id!r}")
         return snap
 
     def statistics(self) -> dict:
@@ -165,48 +176,45 @@ class StoreSource:
             "version": __version__,
         }
 
-    def act(self, job_id: str, action: str, *, user: str | None = None) -> dict:
+    def act(
+        self, job_id: str, action: str, *, user: str | None = None, reason: str | None = None
+    ) -> dict:
         """Queue ``action`` for the job's kernel; the snapshot as it is now.
+
+        ``user`` and ``reason`` go into the audit trail and, for a cancel, the
+        job's message (the kernel words it: "cancelled by alice: too slow").
 
         Pausing a paused job or resuming a running one is accepted and changes
         nothing, as with :class:`~qmon_jupyter.jobs.JobManager`.
 
-        Raises KeyError for an unknown job and JobStateError when its state
+        Raises :class:`UnknownIdError` for an unknown job and JobStateError when its state
         (finished, or not started yet), its provider (capability
         missing) or its kernel (dead or stopped) forbids the action.
         """
-        if action not in ACTIONS:
-            raise ValueError(f"unknown action {action!r}; use one of {ACTIONS}")
         snap = self.get_job(job_id)
-        state = snap.get("status")
-        caps = snap.get("capabilities") or {}
-        if state in _TERMINAL:
-            why = (snap.get("error") or {}).get("message")
-            detail = f" ({why})" if why else ""
-            raise JobStateError(f"cannot {action} job {job_id}: it is already {state}{detail}")
-        if action == "cancel" and not caps.get("cancel", True):
-            raise JobStateError(f"cannot cancel job {job_id}: its provider does not support cancel")
-        if action in ("pause", "resume") and not caps.get("pause", False):
-            raise JobStateError(f"cannot {action} job {job_id}: pause is not supported for it")
+        # the rules and messages of the job layer (core.actions); a stored snapshot
+        # without capabilities (an older writer's) may be cancelled, as ever
+        why = refusal(
+            action,
+            job_id=job_id,
+            status=snap.get("status"),
+            capabilities={"cancel": True, **(snap.get("capabilities") or {})},
+            backend=snap.get("backend"),
+            why_ended=(snap.get("error") or {}).get("message"),
+        )
+        if why is not None:
+            raise JobStateError(why)
         # As the manager: pausing a paused job and resuming a running one change
         # nothing (202 with the snapshot). The command is queued all the same:
         # the stored state may lag behind a pause or resume still on its way,
         # and the kernel carries commands out in order (a no-op stays a no-op).
-        if action == "pause" and state not in ("running", "paused"):
-            raise JobStateError(
-                f"cannot pause job {job_id}: it is {state}; only a running job can be paused"
-            )
-        if action == "resume" and state not in ("paused", "running"):
-            raise JobStateError(
-                f"cannot resume job {job_id}: it is {state}; only a paused job can be resumed"
-            )
         kernel_id = snap.get("kernel_id") or ""
         kernel_state = self._kernel_state(kernel_id)
         if kernel_state in ("dead", "stopped"):
             raise JobStateError(
                 f"cannot {action} job {job_id}: its kernel {kernel_id} is {kernel_state}"
             )
-        self.store.add_command(kernel_id, action, user=user, job_id=job_id)
+        self.store.add_command(kernel_id, action, user=user, job_id=job_id, reason=reason)
         return snap
 
     def dismiss_notification(self, notification_id: str, *, user: str | None = None) -> dict:
@@ -214,7 +222,7 @@ class StoreSource:
         store = self.store
         note = store.get_notification(notification_id)
         if note is None:
-            raise KeyError(f"no notification {notification_id!r}")
+            raise UnknownIdError(f"no notification {notification_id!r}")
         if note.get("dismissed"):
             raise JobStateError(f"notification {notification_id} is already dismissed")
         store.dismiss_notification(notification_id, user=user)

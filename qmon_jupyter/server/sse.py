@@ -143,7 +143,7 @@ class EventStreamHandler(QmonAPIHandler):
     @authorized
     async def get(self) -> None:
         """Stream events until the client goes away."""
-        self.check_params({"last_event_id"})
+        self.args()
         last = self._last_event_id()
         poller = self.qmon.poller
         client, cursor = await poller.subscribe()

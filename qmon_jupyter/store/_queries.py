@@ -289,8 +289,13 @@ class StoreQueries:
         user: str | None,
         job_id: str | None = None,
         target: str | None = None,
+        reason: str | None = None,
     ) -> int:
-        """Queue a command for a kernel and record it in the audit trail, atomically."""
+        """Queue a command for a kernel and record it in the audit trail, atomically.
+
+        ``reason`` (why the user asked) is kept in the audit record's data,
+        where :meth:`pending_commands` finds it for the kernel.
+        """
         now = time.time()
         with self._tx() as c:
             cid = c.execute(
@@ -308,7 +313,7 @@ class StoreQueries:
                     "audit.command",
                     user,
                     action,
-                    _dumps({"command_id": cid, "target": target}),
+                    _dumps({"command_id": cid, "target": target, "reason": reason}),
                 ),
             )
         return int(cid)

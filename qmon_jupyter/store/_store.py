@@ -337,17 +337,22 @@ class Store(StoreQueries):
             )
 
     def pending_commands(self, kernel_id: str) -> list[dict[str, Any]]:
-        """Commands for ``kernel_id`` not yet claimed, oldest first."""
+        """Commands for ``kernel_id`` not yet claimed, oldest first, each with its ``reason``."""
+        # the reason lives in the audit record add_command writes with the command (job
+        # commands only: a dismiss has none), found through the events_job index
         rows = (
             self._conn()
             .execute(
-                "SELECT id, job_id, target, action, user, created_at FROM commands"
-                " WHERE kernel_id=? AND state='pending' ORDER BY id",
+                "SELECT c.id, c.job_id, c.target, c.action, c.user, c.created_at,"
+                " (SELECT json_extract(e.data, '$.reason') FROM events e"
+                "  WHERE e.job_id=c.job_id AND e.kind='audit.command'"
+                "  AND json_extract(e.data, '$.command_id')=c.id)"
+                " FROM commands c WHERE c.kernel_id=? AND c.state='pending' ORDER BY c.id",
                 (kernel_id,),
             )
             .fetchall()
         )
-        keys = ("id", "job_id", "target", "action", "user", "created_at")
+        keys = ("id", "job_id", "target", "action", "user", "created_at", "reason")
         return [dict(zip(keys, row, strict=True)) for row in rows]
 
     def claim_command(self, command_id: int) -> bool:

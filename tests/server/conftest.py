@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import socket
 import sys
@@ -17,6 +18,7 @@ from jupyter_server.auth.identity import IdentityProvider, User
 # ...), for this folder only: ``pytest_plugins`` would load them, with their autouse event
 # loop, for every test of the suite, and pytest refuses it outside the top-level conftest.
 from pytest_jupyter.jupyter_server import *  # noqa: F403
+from tornado.httpclient import HTTPClientError
 from traitlets.config import Config
 
 from qmon_jupyter.store import Store
@@ -60,6 +62,26 @@ def store() -> Store:
     s.close()
 
 
+def body(response: Any) -> Any:
+    """A response's JSON body."""
+    return json.loads(response.body.decode())
+
+
+async def fetch_error(jp_fetch: Any, *parts: str, **kwargs: Any) -> tuple[int, Any]:
+    """``(status, JSON body)`` of a request that must fail."""
+    with pytest.raises(HTTPClientError) as info:
+        await jp_fetch(*parts, **kwargs)
+    response = info.value.response
+    return info.value.code, json.loads(response.body.decode()) if response.body else None
+
+
+def token() -> str:
+    """The running test server's token."""
+    from jupyter_server.serverapp import ServerApp
+
+    return ServerApp.instance().identity_provider.token
+
+
 def iso(t: float | None = None) -> str:
     t = time.time() if t is None else t
     return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(t)) + f".{int(t * 1000) % 1000:03d}Z"
@@ -97,6 +119,7 @@ def snapshot(job_id: str | None = None, **fields: Any) -> dict[str, Any]:
         "provider": None,
         "seed": 7,
         "updated_at": now,
+        "executor_info": None,
     }
     snap.update(fields)
     return snap

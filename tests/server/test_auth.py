@@ -8,7 +8,7 @@ from http.cookies import SimpleCookie
 import pytest
 from jupyter_server.serverapp import ServerApp
 
-from qmon_jupyter.server.handlers import default_handlers
+from qmon_jupyter.server.routes import default_handlers
 
 # (method, path under base_url) for every route; ids need not exist: auth comes first
 ROUTES = [

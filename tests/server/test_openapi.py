@@ -12,8 +12,8 @@ import sys
 import pytest
 from jupyter_server.serverapp import ServerApp
 
-from qmon_jupyter.server.handlers import default_handlers
 from qmon_jupyter.server.openapi import openapi_document
+from qmon_jupyter.server.routes import default_handlers
 
 
 def _route_to_paths(pattern: str) -> list[str]:
@@ -27,13 +27,13 @@ def _route_to_paths(pattern: str) -> list[str]:
 
 
 def test_document_lists_exactly_the_routes():
-    routes = {f"/{p}" for pattern, _ in default_handlers for p in _route_to_paths(pattern)}
+    routes = {f"/{p}" for pattern, *_ in default_handlers for p in _route_to_paths(pattern)}
     assert set(openapi_document()["paths"]) == routes
 
 
 def test_document_methods_match_the_handlers():
     doc = openapi_document()["paths"]
-    for pattern, handler in default_handlers:
+    for pattern, handler, *_ in default_handlers:
         for path in _route_to_paths(pattern):
             documented = {m.upper() for m in doc[f"/{path}"]}
             implemented = set(handler.allowed_methods()) - {"OPTIONS"}
