@@ -81,8 +81,13 @@ class DashboardSource(Protocol):
         """
         ...
 
-    def act(self, job_id: str, action: str, *, user: str | None = None) -> dict:
-        """Carry out ``action`` (one of :data:`ACTIONS`); the snapshot after it."""
+    def act(
+        self, job_id: str, action: str, *, user: str | None = None, reason: str | None = None
+    ) -> dict:
+        """Carry out ``action`` (one of :data:`ACTIONS`); the snapshot after it.
+
+        ``user`` and ``reason`` reach the audit trail and a cancelled job's message.
+        """
         ...
 
     def dismiss_notification(self, notification_id: str, *, user: str | None = None) -> dict:
@@ -266,9 +271,18 @@ class DashboardAPI:
         return notes[-limit:] if limit else []
 
     # -- actions ---------------------------------------------------------------
-    def cancel_job(self, job_id: str, user: str | None = None) -> dict:
-        """Cancel a job; its snapshot after (``cancelled``, or still stopping)."""
-        return self.source.act(job_id, "cancel", user=user)
+    def cancel_job(self, job_id: str, user: str | None = None, reason: str | None = None) -> dict:
+        """Cancel a job; its snapshot after (``cancelled``, or still stopping).
+
+        The job's message and the audit trail name ``user`` and ``reason``.
+        """
+        return self.source.act(job_id, "cancel", user=user, reason=reason)
+
+    def act(
+        self, job_id: str, action: str, user: str | None = None, reason: str | None = None
+    ) -> dict:
+        """Cancel, pause or resume (``action``); the snapshot after it."""
+        return self.source.act(job_id, action, user=user, reason=reason)
 
     def pause_job(self, job_id: str, user: str | None = None) -> dict:
         """Pause a running job between batches; its snapshot after."""

@@ -84,9 +84,8 @@ class JobActionHandler(QmonAPIHandler):
         self.args()
         reason = self.action_body().get("reason") or None
         user = self.user_name
-        # the source itself: DashboardAPI's cancel_job(id, user) has no reason to pass on
-        act = self.qmon.source.act
-        snap = await self.qmon.run(lambda: act(job_id, action, user=user, reason=reason))
+        api = self.qmon.api
+        snap = await self.qmon.run(lambda: api.act(job_id, action, user=user, reason=reason))
         _count_command(action)
         self.reply(snap, status=202)
 

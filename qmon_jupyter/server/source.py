@@ -26,6 +26,7 @@ from qmon_jupyter.core.states import ACTIVE, TERMINAL
 from qmon_jupyter.core.timefmt import iso_now
 from qmon_jupyter.dashboard_api import summarize_providers
 from qmon_jupyter.errors import JobStateError
+from qmon_jupyter.limits import memory_status
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -312,7 +313,7 @@ def _server_resources() -> dict[str, Any] | None:
         import psutil
 
         proc = _server_process()
-        mem = psutil.virtual_memory()
+        mem = memory_status()  # the container's limit where one is set
         return {
             "time": iso_now(),
             "cpu_percent": proc.cpu_percent(None),
@@ -320,6 +321,7 @@ def _server_resources() -> dict[str, Any] | None:
             "rss_bytes": proc.memory_info().rss,
             "available_bytes": mem.available,
             "total_bytes": mem.total,
+            "memory_limit": mem.source,
         }
     except Exception:
         return None
