@@ -41,6 +41,8 @@ def make_app(
     """Build a tornado application with qmon's routes and Jupyter's token authentication."""
     from jupyter_server.auth.authorizer import AllowAllAuthorizer
     from jupyter_server.auth.identity import IdentityProvider
+    from jupyter_server.base.handlers import PrometheusMetricsHandler
+    from jupyter_server.utils import url_path_join
 
     if not token:
         raise ValueError("the standalone qmon server requires a token")
@@ -57,8 +59,11 @@ def make_app(
         "headers": {},
         "serverapp": None,
         "qmon": service,
+        # /metrics as on a Jupyter server, behind the same token
+        "authenticate_prometheus": True,
     }
-    return web.Application(routes(base_url), **settings), service
+    metrics = (url_path_join(base_url, "metrics"), PrometheusMetricsHandler)
+    return web.Application([*routes(base_url), metrics], **settings), service
 
 
 class DashboardServer:

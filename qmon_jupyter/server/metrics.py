@@ -15,6 +15,8 @@ from typing import TYPE_CHECKING, Any
 from prometheus_client import REGISTRY, Counter
 from prometheus_client.core import GaugeMetricFamily
 
+from qmon_jupyter.core.states import JobStatus
+
 if TYPE_CHECKING:
     from collections.abc import Iterator
 
@@ -24,7 +26,7 @@ __all__ = ["COMMANDS", "KERNELS_DIED", "register_service"]
 
 logger = logging.getLogger(__name__)
 
-_STATUSES = ("pending", "queued", "running", "paused", "completed", "failed", "cancelled")
+_STATUSES = tuple(s.value for s in JobStatus)
 _LEVELS = ("info", "success", "warning", "error")
 
 COMMANDS = Counter("qmon_commands", "Job and notification commands accepted over REST", ["action"])

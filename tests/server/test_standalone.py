@@ -40,6 +40,20 @@ def test_api_needs_the_token(server, kernel):
     assert get(server.url.replace("?token=s3cret", ""))[0] == 403
 
 
+def test_metrics_are_served_behind_the_same_token(server, kernel):
+    kernel.add(status="running")
+    kernel.add(status="completed")
+    base = server.api_url.removesuffix("api/qmon/")
+    assert get(f"{base}metrics")[0] == 403
+    assert get(f"{base}metrics", token="wrong")[0] == 403
+    status, body, headers = get(f"{base}metrics", token="s3cret")
+    assert status == 200
+    assert headers["Content-Type"].startswith("text/plain")
+    text = body.decode()
+    assert 'qmon_jobs{status="running"} 1.0' in text
+    assert 'qmon_jobs{status="completed"} 1.0' in text
+
+
 def test_listens_on_loopback_only(server):
     assert server.url.startswith("http://127.0.0.1:")
 
