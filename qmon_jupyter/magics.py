@@ -321,14 +321,22 @@ def _autotrack(switch: str | None) -> str:
     return "Autotrack is off: only jobs given to qmon.track(job) are followed."
 
 
+#: ``%qmon jobs`` lists at most this many active jobs and this many finished ones.
+_TABLE_ACTIVE = 20
+_TABLE_RECENT = 10
+
+
 def _jobs_table() -> str:
     from qmon_jupyter.kernel import get_manager
 
     jobs = get_manager().jobs()
     if not jobs:
         return "No jobs yet: run a %%qmon cell or qmon.submit(circuit)."
+    active = [job for job in jobs if not job.status.is_terminal]
+    finished = [job for job in jobs if job.status.is_terminal]
+    shown = active[:_TABLE_ACTIVE] + finished[::-1][:_TABLE_RECENT]
     rows = [("ID", "NAME", "TYPE", "STATUS", "PROGRESS", "QUEUE")]
-    for job in jobs:
+    for job in shown:
         snap = job.snapshot()
         queue = snap.get("queue_position")
         rows.append(
@@ -343,7 +351,13 @@ def _jobs_table() -> str:
         )
     widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
     lines = ("  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)) for r in rows)
-    return "\n".join(line.rstrip() for line in lines)
+    table = "\n".join(line.rstrip() for line in lines)
+    if len(shown) == len(jobs):
+        return table
+    return (
+        f"{table}\nShowing {len(shown)} of {len(jobs)} jobs ({len(active)} active, then the "
+        "newest finished); qmon.get_manager().jobs() has them all, %qmon dashboard shows them."
+    )
 
 
 # magic_arguments names the usage line after the method; the cell magic is %%qmon.

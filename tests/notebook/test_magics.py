@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from IPython.core.interactiveshell import InteractiveShell
 from IPython.utils.capture import capture_output
@@ -211,3 +213,18 @@ def test_unload_removes_the_magics(shell):
     shell.run_line_magic("unload_ext", "qmon_jupyter")
     assert "qmon" not in shell.magics_manager.magics["cell"]
     assert "qmon" not in shell.magics_manager.magics["line"]
+
+
+def test_jobs_lists_active_and_recent_jobs_within_a_screen(ip):
+    from qmon_jupyter.kernel import get_manager
+
+    manager = get_manager()
+    done = [manager.submit_function(lambda r, t: None, name=f"done {i}") for i in range(25)]
+    for job in done:
+        assert job.wait(30)
+    _, captured = run(ip, "%qmon jobs")
+    lines = captured.stdout.strip().splitlines()
+    assert len(lines) <= 1 + 20 + 10 + 1  # header, active, recent, summary
+    assert "done 24" in captured.stdout  # the newest finished is shown
+    assert "done 0 " not in captured.stdout + " "
+    assert re.match(r"Showing \d+ of \d+ jobs \(\d+ active", lines[-1]), lines[-1]
