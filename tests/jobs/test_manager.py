@@ -95,9 +95,10 @@ def test_unknown_id_raises_key_error_naming_it(manager):
 def test_pausing_a_finished_job_is_a_clear_error_and_changes_nothing(manager):
     job = manager.submit_function(lambda r, t: 1)
     assert job.wait(TIMEOUT)
-    with pytest.raises(JobStateError, match="only a running job"):
+    # Worded by core.actions.refusal, as REST words it.
+    with pytest.raises(JobStateError, match=r"cannot pause job \w+: it is already completed"):
         job.pause()
-    with pytest.raises(JobStateError, match="only a paused job"):
+    with pytest.raises(JobStateError, match=r"cannot resume job \w+: it is already completed"):
         job.resume()
     assert job.status is S.COMPLETED
 
@@ -105,8 +106,10 @@ def test_pausing_a_finished_job_is_a_clear_error_and_changes_nothing(manager):
 def test_pausing_a_queued_job_is_refused(manager):
     gates = [Gate() for _ in range(5)]
     jobs = [manager.submit_function(g) for g in gates]
-    with pytest.raises(JobStateError):
+    with pytest.raises(JobStateError, match="only a running job can be paused"):
         jobs[4].pause()
+    with pytest.raises(JobStateError, match="only a paused job can be resumed"):
+        jobs[4].resume()
     assert jobs[4].status is S.QUEUED
     for g in gates:
         g.finish()
@@ -183,7 +186,7 @@ def test_a_forgotten_managers_threads_exit():
     jobs = [m.submit_function(lambda r, t: 1) for _ in range(3)]
     assert all(j.wait(TIMEOUT) for j in jobs)
     m.events.subscribe(lambda e: None)
-    threads = [*m._threads, m._housekeeper, *(s.thread for s in m.events._subscribers)]
+    threads = [*m._scheduler.threads, m._housekeeper, *(s.thread for s in m.events._subscribers)]
     ref = weakref.ref(m)
     del m
     gc.collect()
@@ -214,7 +217,7 @@ def test_cleanup_keeps_at_most_max_finished_jobs(manager):
     assert all(j.wait(TIMEOUT) for j in jobs)
     removed = manager.cleanup()
     assert removed == 5
-    newest = sorted(jobs, key=lambda j: j._finished_mono)[-3:]
+    newest = sorted(jobs, key=lambda j: j.finished_mono)[-3:]
     assert {j.id for j in manager.jobs()} == {j.id for j in newest}
     assert manager.stats()["removed"] == 5
 
@@ -391,11 +394,13 @@ def test_batches_reported_out_of_order_sum_to_the_same_counts():
 
 
 def test_a_checkpoint_claims_only_the_contiguous_prefix_of_batches():
+    import threading
+
+    from qmon_jupyter.jobs._signals import JobSignals
     from qmon_jupyter.jobs._simulation import SimulationRun, SimulationSpec
 
     class Job:
-        _cancel_requested = False
-        _paused = False
+        signals = JobSignals(threading.Condition())
         id = "j"
         elapsed_s = 0.0
 
