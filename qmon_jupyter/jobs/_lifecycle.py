@@ -72,6 +72,13 @@ class Lifecycle:
         job.publish(self.events, "job.created")
         job.tracker.add_callback(functools.partial(_relay_progress, weakref.ref(self.events), job))
 
+    def forget_locked(self, finished: list[ExecutionJob]) -> None:
+        """Drop ``finished`` jobs from the table, each with a ``job.removed`` event."""
+        for job in finished:
+            del self.jobs[job.id]
+            self.events.publish("job.removed", job_id=job.id, data={"status": job.status.value})
+        self.removed += len(finished)
+
     def move_locked(self, job: ExecutionJob, new: JobStatus) -> bool:
         """Move ``job`` to a non-terminal ``new`` (False, logged, if the table refuses)."""
         moved = job.move(new, self.events)

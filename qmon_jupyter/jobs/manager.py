@@ -366,10 +366,7 @@ class JobManager:
             keep = len(finished) - len(drop)
             if keep > self.max_finished_jobs:
                 drop.extend(finished[len(drop) : len(drop) + keep - self.max_finished_jobs])
-            for job in drop:
-                del table.jobs[job.id]
-                self.events.publish("job.removed", job_id=job.id, data={"status": job.status.value})
-            table.removed += len(drop)
+            table.forget_locked(drop)
             self._last_cleanup = time.monotonic()
         return len(drop)
 
