@@ -12,9 +12,8 @@ if TYPE_CHECKING:
     from collections.abc import Callable
 
     from .job import ExecutionJob
-    from .manager import JobManager
 
-__all__ = ["CancellationToken", "ProgressReporter", "run_function", "run_function_job"]
+__all__ = ["CancellationToken", "ProgressReporter", "run_function"]
 
 
 class ProgressReporter:
@@ -55,37 +54,36 @@ class CancellationToken:
     while the job is paused. Or poll :attr:`cancelled` and return early.
     """
 
-    __slots__ = ("_job",)
+    __slots__ = ("_job_id", "_signals")
 
     def __init__(self, job: ExecutionJob) -> None:
-        self._job = job
+        self._job_id = job.id
+        self._signals = job.signals
 
     @property
     def cancelled(self) -> bool:
         """Whether the job was asked to stop."""
-        return self._job._cancel_requested
+        return self._signals.cancel_requested
 
     @property
     def paused(self) -> bool:
         """Whether the job is paused (``check()`` would block)."""
-        return self._job._paused
+        return self._signals.paused
 
     def check(self) -> None:
         """Raise ``JobCancelled`` if cancelled; block while paused."""
-        job = self._job
-        job._wait_while_paused()  # until resume() or cancel()
-        if job._cancel_requested:
-            raise JobCancelled(job.id, job._cancel_reason)
+        signals = self._signals
+        signals.wait_while_paused()  # until resume() or cancel()
+        if signals.cancel_requested:
+            raise JobCancelled(self._job_id, signals.cancel_reason)
 
     def should_continue(self) -> bool:
         """Return False once cancelled; block while paused (the engine's callback shape)."""
-        job = self._job
-        job._wait_while_paused()
-        return not job._cancel_requested
+        return self._signals.should_continue()
 
 
 def run_function(
-    job: ExecutionJob, fn: Callable[..., Any], args: tuple, kwargs: dict[str, Any]
+    job: ExecutionJob, *, fn: Callable[..., Any], args: tuple, kwargs: dict[str, Any]
 ) -> Result:
     """Run ``fn(reporter, token, *args, **kwargs)``; its return value is ``Result.value``."""
     token = CancellationToken(job)
@@ -93,11 +91,3 @@ def run_function(
     value = fn(ProgressReporter(job), token, *args, **kwargs)
     job.tracker.finish()
     return Result(job_id=job.id, value=value, elapsed_s=job.elapsed_s or 0.0)
-
-
-def run_function_job(
-    manager: JobManager, job: ExecutionJob, *, fn: Callable[..., Any], args: tuple, kwargs: dict
-) -> Result:
-    """Run a function job for the manager (which it does not need)."""
-    del manager
-    return run_function(job, fn, args, kwargs)

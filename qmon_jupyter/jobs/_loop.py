@@ -96,7 +96,7 @@ class MonitoredLoop(Generic[T]):
             left_early = True
             done, total = job.tracker.done, job.tracker.total
             of = f" of {total:g}" if total is not None else ""
-            job._message = f"loop left after {done:g}{of} {job.tracker.unit}"
+            job.note(f"loop left after {done:g}{of} {job.tracker.unit}")
             raise
         except BaseException as exc:
             error = exc

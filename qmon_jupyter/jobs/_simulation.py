@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import functools
+import logging
 import threading
 import time
+import weakref
 from typing import TYPE_CHECKING, Any
 
 from qmon_jupyter.core.snapshot import TOP_OUTCOMES
@@ -18,10 +21,12 @@ if TYPE_CHECKING:
 
     from qmon_jupyter.executors.base import Executor
 
+    from .events import EventBus
     from .job import ExecutionJob
-    from .manager import JobManager
 
-__all__ = ["SimulationRun", "SimulationSpec", "run_simulation"]
+__all__ = ["SimulationRun", "SimulationSpec", "emit_checkpoint", "run_simulation"]
+
+logger = logging.getLogger(__name__)
 
 
 class SimulationSpec:
@@ -101,6 +106,14 @@ class SimulationRun:
         self.job = job
         self.spec = spec
         self._tracker = job.tracker
+        self._signals = job.signals
+        # Asked before every batch: straight to the job's signals (no call of
+        # ours in between), checkpointing once per pause. A proxy, so the
+        # run and its own callback make no reference cycle.
+        self.should_continue = functools.partial(  # type: ignore[method-assign]
+            job.signals.should_continue,
+            functools.partial(checkpoint, weakref.proxy(self)),
+        )
         self._checkpoint = checkpoint
         self._interval = checkpoint_interval
         # Guards next_batch, prefix, _pending and _last_checkpoint: remote
@@ -115,15 +128,11 @@ class SimulationRun:
     @property
     def cancelled(self) -> bool:
         """Whether the job was cancelled."""
-        return self.job._cancel_requested
+        return self._signals.cancel_requested
 
-    def should_continue(self) -> bool:
+    def should_continue(self) -> bool:  # replaced per instance in __init__ (see there)
         """Return False once cancelled; block while paused (checkpointing once per pause)."""
-        job = self.job
-        if job._paused:
-            self._checkpoint(self)
-            job._wait_while_paused()
-        return not job._cancel_requested
+        return self._signals.should_continue(functools.partial(self._checkpoint, self))
 
     def on_block(self, done: int, total: int) -> None:
         """Report gate blocks of the evolution done so far."""
@@ -191,21 +200,47 @@ class SimulationRun:
         return result, {"top": [[k, int(v)] for k, v in top], "shots": shots}
 
 
+def emit_checkpoint(events: EventBus, run: SimulationRun) -> None:
+    """Publish ``run``'s ``job.checkpoint`` (skipped when nobody keeps checkpoints)."""
+    if not events.has_subscribers("job.checkpoint"):
+        return  # nobody keeps checkpoints: skip copying the counts
+    batches_done, counts = run.checkpoint_data()
+    data = {
+        "spec": run.spec.checkpoint_spec(),
+        "batches_done": batches_done,
+        "counts": counts,
+        "name": run.job.name,
+    }
+    run.job.publish(events, "job.checkpoint", data)
+
+
 def run_simulation(
-    manager: JobManager, job: ExecutionJob, *, spec: SimulationSpec, executor: Executor
+    job: ExecutionJob,
+    *,
+    spec: SimulationSpec,
+    executor: Executor,
+    events: EventBus,
+    checkpoint_interval: float,
 ) -> Result:
-    """Run a simulation job's batches on ``executor`` (on the job's worker thread)."""
-    run = SimulationRun(
-        job,
-        spec,
-        checkpoint=manager._emit_checkpoint,
-        checkpoint_interval=manager.checkpoint_interval,
-    )
-    job._run = run
-    executor.run_batches(spec.plan, run.batches(), spec.seed, run)
-    if job._cancel_requested:
-        raise JobCancelled(job.id, job._cancel_reason)
+    """Run a simulation job's batches on ``executor`` (on the job's worker thread).
+
+    A cancelled job publishes a last checkpoint before it ends, so it can
+    be resumed from where it stopped.
+    """
+    checkpoint = functools.partial(emit_checkpoint, events)
+    run = SimulationRun(job, spec, checkpoint=checkpoint, checkpoint_interval=checkpoint_interval)
+    signals = job.signals
+    try:
+        executor.run_batches(spec.plan, run.batches(), spec.seed, run)
+    finally:
+        if signals.cancel_requested:
+            try:
+                checkpoint(run)
+            except Exception:  # a lost checkpoint never keeps a job from ending
+                logger.exception("checkpointing job %s failed", job.id)
+    if signals.cancel_requested:
+        raise JobCancelled(job.id, signals.cancel_reason)
     result, summary = run.result()
-    job._summary = summary  # ranked from the raw counts: no need to sort the dict
+    job.set_summary(summary)  # ranked from the raw counts: no need to sort the dict
     job.tracker.finish()
     return result

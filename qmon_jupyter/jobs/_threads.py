@@ -1,8 +1,8 @@
-"""The manager's threads: workers and housekeeping, holding it only weakly.
+"""The manager's threads: workers and housekeeping, holding their owner only weakly.
 
 As in CPython's ``concurrent.futures.thread``, a thread never keeps its
-manager alive while idle: a forgotten manager is collected, its finalizer
-wakes the threads, and they exit.
+owner alive while idle: a forgotten manager is collected, its finalizers
+wake the threads, and they exit.
 """
 
 from __future__ import annotations
@@ -14,9 +14,10 @@ if TYPE_CHECKING:
     import queue
     import threading
     import weakref
+    from collections.abc import Callable
 
+    from ._scheduler import Scheduler
     from .job import ExecutionJob
-    from .manager import JobManager
 
 __all__ = ["housekeeping_loop", "wake_threads", "worker"]
 
@@ -24,47 +25,49 @@ logger = logging.getLogger(__name__)
 
 
 def worker(
-    manager_ref: weakref.ReferenceType[JobManager],
-    work: queue.SimpleQueue[ExecutionJob | None],
+    scheduler_ref: weakref.ReferenceType[Scheduler],
+    work: queue.SimpleQueue[tuple[ExecutionJob, Callable] | None],
     idle: threading.Semaphore,
 ) -> None:
     """Run jobs handed over in ``work`` until woken with None after shutdown."""
     while True:
-        job = work.get()
-        if job is None:
-            manager = manager_ref()
-            if manager is None or manager._shutdown:
+        item = work.get()
+        if item is None:
+            scheduler = scheduler_ref()
+            if scheduler is None or scheduler.is_shutdown:
                 return
-            del manager
+            del scheduler
             continue
-        manager = manager_ref()
-        if manager is None:
+        scheduler = scheduler_ref()
+        if scheduler is None:
             return
+        job, run = item
         try:
-            manager._run_job(job)
+            scheduler.run(job, run)
         except Exception:
             logger.exception("qmon worker: unexpected error around job %s", job.id)
-        del manager, job  # idle: hold nothing
+        del scheduler, job, run, item  # idle: hold nothing
         idle.release()
 
 
 def housekeeping_loop(
-    manager_ref: weakref.ReferenceType[JobManager], stop: threading.Event, interval: float
+    housekeep_ref: weakref.WeakMethod[Callable[[], None]],
+    stop: threading.Event,
+    interval: float,
 ) -> None:
     """Every ``interval`` s: flush trailing progress, expire notifications, clean up."""
     while not stop.wait(interval):
-        manager = manager_ref()
-        if manager is None:
+        housekeep = housekeep_ref()
+        if housekeep is None:
             return
         try:
-            manager._housekeep()
+            housekeep()
         except Exception:
             logger.exception("qmon housekeeping failed")
-        del manager
+        del housekeep
 
 
-def wake_threads(work: queue.SimpleQueue, count: int, stop: threading.Event) -> None:
-    """Wake the threads of a collected manager so they see it is gone (its finalizer)."""
-    stop.set()
+def wake_threads(work: queue.SimpleQueue, count: int) -> None:
+    """Wake the workers of a collected scheduler so they see it is gone (its finalizer)."""
     for _ in range(count):
         work.put(None)

@@ -2,18 +2,18 @@
 
 from __future__ import annotations
 
-import heapq
 import threading
 import time
 import uuid
 import weakref
-from dataclasses import dataclass, field
-from operator import itemgetter
 from typing import TYPE_CHECKING, Any
 
-from qmon_jupyter.core.snapshot import TOP_OUTCOMES, make_snapshot
-from qmon_jupyter.core.states import TERMINAL, JobStatus, JobType, can_transition
+from qmon_jupyter.core.snapshot import make_snapshot
+from qmon_jupyter.core.states import TERMINAL, JobStatus, JobType, transition_path
 from qmon_jupyter.errors import JobCancelled, JobFailed
+
+from ._result import Result, summarize
+from ._signals import JobSignals
 
 if TYPE_CHECKING:
     from .events import EventBus
@@ -23,62 +23,23 @@ if TYPE_CHECKING:
 __all__ = ["ExecutionJob", "Result"]
 
 
-@dataclass(frozen=True)
-class Result:
-    """What a finished job produced.
-
-    Attributes
-    ----------
-    job_id
-        The job's id.
-    counts
-        Outcome bitstring -> count (simulations and hardware jobs).
-    shots
-        Shots in ``counts``.
-    seed
-        The seed the job ran with (reproduces ``counts``).
-    value
-        What a function job returned.
-    elapsed_s
-        Seconds the job ran.
-    """
-
-    job_id: str
-    counts: dict[str, int] = field(default_factory=dict)
-    shots: int = 0
-    seed: int | None = None
-    value: Any = None
-    elapsed_s: float = 0.0
-
-    def top(self, n: int = TOP_OUTCOMES) -> list[tuple[str, int]]:
-        """Return the ``n`` most frequent outcomes, most frequent first."""
-        return heapq.nlargest(n, self.counts.items(), key=itemgetter(1))
-
-
-def _summary(result: Result | None) -> dict | None:
-    if result is None or (not result.counts and not result.shots):
-        return None
-    return {"top": [[k, int(v)] for k, v in result.top()], "shots": int(result.shots)}
-
-
 class ExecutionJob:
     """A job on the dashboard: a simulation, a function, a loop or a provider job.
 
     Jobs are created by a :class:`~qmon_jupyter.jobs.JobManager`
-    (``submit``, ``submit_function``, ``add_external_job``, ``progress``);
-    every state change goes through the manager, which enforces
-    :data:`~qmon_jupyter.core.states.TRANSITIONS` in one place.
+    (``submit``, ``submit_function``, ``add_external_job``, ``progress``).
+    A job owns its state, as a ``concurrent.futures.Future`` does: only its
+    own methods change its fields, each under its lock, and :meth:`move`
+    enforces :data:`~qmon_jupyter.core.states.TRANSITIONS`. The user's
+    controls (``cancel``, ``pause``, ``resume``) go through the manager,
+    which decides what they mean for the queue and the provider.
     """
 
     # Slots keep 10,000 finished jobs small (no per-instance dict).
     __slots__ = (
         "__weakref__",
-        "_cancel_reason",
-        "_cancel_requested",
-        "_cond",
         "_controller",
         "_created",
-        "_ended",
         "_error",
         "_eta_override",
         "_exception",
@@ -87,17 +48,14 @@ class ExecutionJob:
         "_lock",
         "_manager_ref",
         "_message",
-        "_paused",
         "_provider",
         "_queue_position",
         "_result",
-        "_run",
         "_started",
         "_started_mono",
         "_status",
         "_summary",
         "_updated",
-        "_work",
         "backend",
         "capabilities",
         "executor",
@@ -107,6 +65,7 @@ class ExecutionJob:
         "name",
         "owner",
         "seed",
+        "signals",
         "traceback",
         "tracker",
         "type",
@@ -141,16 +100,15 @@ class ExecutionJob:
         # Weak: a job kept by a user does not keep its manager (and threads) alive.
         self._manager_ref = weakref.ref(manager)
         self._controller = controller
-        self._work: Any = None  # set by the manager: how a local job runs
-        self._run: Any = None  # a running simulation's batch control (checkpoints)
-        # Guards _status, the timestamps, _result, _summary, _error,
-        # traceback, _exception, _provider, _eta_override and _message.
-        # Status changes additionally hold the manager's lock (taken first),
-        # which also guards _queue_position.
+        # Cancel requested, paused, ended: what the worker and wait() see
+        # (guarded by the condition the manager's jobs share).
+        self.signals = JobSignals(manager.job_condition)
+        # Guards every field below: _status, the timestamps, _result,
+        # _summary, _error, traceback, _exception, _provider, _queue_position,
+        # _eta_override and _message. Only this class's methods write them.
+        # Status changes also hold the manager's lock, taken first, so a
+        # status read under the manager's lock stays put.
         self._lock = threading.Lock()
-        # Shared by the manager's jobs (one condition instead of events per
-        # job): waiters for _ended, and workers parked while _paused.
-        self._cond: threading.Condition = manager._job_cond
         self._status = JobStatus.PENDING
         self._created = time.time()
         self._started: float | None = None
@@ -167,14 +125,6 @@ class ExecutionJob:
         self._queue_position: int | None = None
         self._eta_override: float | object | None = _UNSET
         self._message: str | None = None
-        # True once the outcome is complete (after the terminal transition,
-        # its event and its notification); wait() returns then.
-        self._ended = False
-        # Set when cancel is requested; a running job stops at its next check.
-        self._cancel_requested = False
-        self._cancel_reason: str | None = None
-        # True while paused: workers park in _wait_while_paused() between batches.
-        self._paused = False
 
     # -- reading -----------------------------------------------------------
     @property
@@ -204,7 +154,7 @@ class ExecutionJob:
     @property
     def done(self) -> bool:
         """Whether the job has ended (completed, failed or cancelled)."""
-        return self._ended
+        return self.signals.ended
 
     @property
     def manager(self) -> JobManager | None:
@@ -214,7 +164,7 @@ class ExecutionJob:
     @property
     def cancel_requested(self) -> bool:
         """Whether cancel was asked for (the job may still be stopping)."""
-        return self._cancel_requested
+        return self.signals.cancel_requested
 
     @property
     def elapsed_s(self) -> float | None:
@@ -285,7 +235,7 @@ class ExecutionJob:
     # -- waiting -------------------------------------------------------------
     def wait(self, timeout: float | None = None) -> bool:
         """Block until the job ends; True if it did within ``timeout`` seconds."""
-        return self._wait_ended(timeout)
+        return self.signals.wait_ended(timeout)
 
     def result(self, timeout: float | None = None) -> Result:
         """Return the job's :class:`Result`, waiting up to ``timeout`` seconds.
@@ -300,10 +250,10 @@ class ExecutionJob:
             The job failed; ``__cause__`` is the original exception and
             ``.traceback`` its formatted traceback.
         """
-        if not self._wait_ended(timeout):
+        if not self.signals.wait_ended(timeout):
             raise TimeoutError(f"job {self.id} ({self.name}) did not finish within {timeout} s")
         if self._status is JobStatus.CANCELLED:
-            raise JobCancelled(self.id, self._cancel_reason)
+            raise JobCancelled(self.id, self.signals.cancel_reason)
         if self._status is JobStatus.FAILED:
             error = self._error or {"type": "Error", "message": ""}
             raise JobFailed(
@@ -312,7 +262,7 @@ class ExecutionJob:
         assert self._result is not None
         return self._result
 
-    # -- controls (delegate to the manager: one place for transitions) -----
+    # -- controls (delegate to the manager: one place for the rules) -------
     def cancel(self, reason: str | None = None) -> bool:
         """Stop the job (a queued job never starts); False if it already ended otherwise."""
         return self._manager("cancel")._cancel_job(self, reason)
@@ -343,7 +293,7 @@ class ExecutionJob:
         Illegal moves are ignored with a debug log; a terminal state is final.
         ``...`` (the default) leaves ``queue_position``/``eta_s`` as they are.
         """
-        self._manager("update").apply_external(
+        self._manager("update")._update_external(
             self,
             status=status,
             progress=progress,
@@ -356,14 +306,38 @@ class ExecutionJob:
             error=error,
         )
 
-    # -- internals (called by the manager, under its lock) ----------------
     def _manager(self, action: str) -> JobManager:
         manager = self._manager_ref()
         if manager is None:
             raise RuntimeError(f"cannot {action} job {self.id}: its JobManager no longer exists")
         return manager
 
-    def _publish(
+    # -- for the job layer -------------------------------------------------
+    # As ``Future.set_result`` is for executors: the manager's lifecycle and
+    # scheduler call these, the job's worker the waiting ones; users do not.
+    # Each takes the job's lock; status changes also hold the manager's lock.
+    @property
+    def controller(self) -> Any:
+        """What acts on a provider job (``cancel()``, ``pause()``...); None for local jobs."""
+        return self._controller
+
+    @property
+    def provider(self) -> dict | None:
+        """A copy of the provider's metadata (provider jobs), else None."""
+        provider = self._provider
+        return dict(provider) if provider else None
+
+    @property
+    def outcome(self) -> Result | None:
+        """The :class:`Result` once the job completed, else None (never waits)."""
+        return self._result
+
+    @property
+    def finished_mono(self) -> float | None:
+        """``time.monotonic()`` when the job ended, None while it is active."""
+        return self._finished_mono
+
+    def publish(
         self, events: EventBus, kind: str, data: dict | None = None, *, if_active: bool = False
     ) -> None:
         """Publish ``kind`` with a snapshot, atomically with respect to status changes.
@@ -377,82 +351,117 @@ class ExecutionJob:
                 return
             events.publish(kind, job_id=self.id, snapshot=self._snapshot_locked(), data=data)
 
-    def _move(self, new: JobStatus, events: EventBus) -> bool:
-        """Apply a transition if the table allows it and publish ``job.status``.
+    def move(self, new: JobStatus, events: EventBus) -> bool:
+        """Move to ``new`` if the table allows it and publish one ``job.status`` event.
 
-        The caller holds the manager's lock; this is only called from
-        ``JobManager._transition_locked``.
+        Legal when a path of allowed moves leads there through active states
+        (a provider job first seen completed was running meanwhile); the
+        event says what happened, ``from`` the old status ``to`` the new one.
         """
         with self._lock:
-            old = self._status
-            if not can_transition(old, new):
-                return False
-            now = time.time()
-            self._status = new
-            self._updated = now
-            if new is JobStatus.RUNNING and self._started is None:
-                self._started = now
-                self._started_mono = time.monotonic()
-                self.tracker.restart_clock()
-            if new in TERMINAL:
-                self._finished = now
-                self._finished_mono = time.monotonic()
-                if self._started_mono is None:
-                    self._started_mono = self._finished_mono
-                self._queue_position = None
-            data = {"from": old.value, "to": new.value}
-            events.publish(
-                "job.status", job_id=self.id, snapshot=self._snapshot_locked(), data=data
-            )
-            return True
+            return self._move_locked(new, events)
 
-    def _wait_ended(self, timeout: float | None) -> bool:
-        if self._ended:
-            return True
-        with self._cond:
-            return self._cond.wait_for(lambda: self._ended, timeout)
-
-    def _mark_ended(self) -> None:
-        with self._cond:
-            self._ended = True
-            self._paused = False
-            self._cond.notify_all()
-
-    def _set_paused(self, *, paused: bool) -> None:
-        with self._cond:
-            self._paused = paused
-            self._cond.notify_all()
-
-    def _request_cancel(self, reason: str | None) -> None:
-        with self._cond:
-            self._cancel_reason = self._cancel_reason or reason
-            self._cancel_requested = True
-            self._paused = False  # a paused worker wakes up to stop
-            self._cond.notify_all()
-
-    def _wait_while_paused(self) -> None:
-        """Block while paused (until resumed or cancelled); called by the job's worker."""
-        if self._paused:
-            with self._cond:
-                self._cond.wait_for(lambda: not self._paused)
-
-    def _set_outcome(
+    def end(
         self,
+        status: JobStatus,
+        events: EventBus,
         *,
         result: Result | None = None,
         error: dict | None = None,
         exception: BaseException | None = None,
         traceback: str | None = None,
-    ) -> None:
+        reason: str | None = None,
+    ) -> bool:
+        """Record the outcome and move to the terminal ``status`` (False if refused).
+
+        ``result`` for completed (an empty one if None), ``error`` (``{type,
+        message}``), ``exception`` and ``traceback`` for failed, ``reason``
+        for cancelled.
+        """
         with self._lock:
-            if result is not None:
-                self._result = result
-                if self._summary is None:
-                    self._summary = _summary(result)
-            if error is not None:
-                self._error = error
+            if not can_move(self._status, status):
+                return False
+            if status is JobStatus.CANCELLED:
+                self._message = self.signals.cancel_reason or reason or "cancelled"
+            elif status is JobStatus.FAILED:
+                self._error = error or {"type": "Error", "message": reason or "failed"}
                 self._exception = exception
                 self.traceback = traceback
+                self._message = None
+            else:
+                result = result or Result(job_id=self.id, elapsed_s=self.elapsed_s or 0.0)
+                self._result = result
+                if self._summary is None:
+                    self._summary = summarize(result)
+            return self._move_locked(status, events)
+
+    def end_silently(self, error: dict, exception: BaseException, traceback: str) -> None:
+        """Fail without an event: the last resort when publishing keeps raising."""
+        with self._lock:
+            self._error, self._exception, self.traceback = error, exception, traceback
+            self._set_status_locked(JobStatus.FAILED, time.time(), via=())
+
+    def set_queue_position(self, position: int | None) -> None:
+        """Set where the job waits in the manager's queue (1 starts next)."""
+        with self._lock:
+            self._queue_position = position
+
+    def set_summary(self, summary: dict) -> None:
+        """Set the snapshot's ``result_summary`` (ranked once from the raw counts)."""
+        with self._lock:
+            self._summary = summary
+
+    def note(self, message: str | None) -> None:
+        """Show ``message`` instead of the tracker's (None: the tracker's again)."""
+        with self._lock:
+            self._message = message
+            self._updated = time.time()
+
+    def update_fields(
+        self,
+        *,
+        queue_position: int | object | None = ...,
+        eta_s: float | object | None = ...,
+        message: str | None = None,
+        provider: dict | None = None,
+    ) -> None:
+        """Apply a provider's fields (``...``/None leave one as it is); no event."""
+        with self._lock:
+            if provider:
+                self._provider = {**(self._provider or {}), **provider}
+            if queue_position is not ...:
+                self._queue_position = queue_position  # type: ignore[assignment]
+            if eta_s is not ...:
+                self._eta_override = eta_s
+            if message is not None:
+                self._message = message
+            self._updated = time.time()
+
+    # -- internals ---------------------------------------------------------
+    def _move_locked(self, new: JobStatus, events: EventBus) -> bool:
+        old = self._status
+        path = transition_path(old, new) if old is not new else None
+        if not path:
+            return False
+        self._set_status_locked(new, time.time(), via=path)
+        data = {"from": old.value, "to": new.value}
+        events.publish("job.status", job_id=self.id, snapshot=self._snapshot_locked(), data=data)
+        return True
+
+    def _set_status_locked(self, new: JobStatus, now: float, via: tuple[JobStatus, ...]) -> None:
+        self._status = new
+        self._updated = now
+        if JobStatus.RUNNING in via and self._started is None:
+            self._started = now
+            self._started_mono = time.monotonic()
+            self.tracker.restart_clock()
+        if new not in _WAITING:
+            self._queue_position = None
+        if new in TERMINAL:
+            self._finished = now
+            self._finished_mono = time.monotonic()
+            if self._started_mono is None:
+                self._started_mono = self._finished_mono
 
     def __repr__(self) -> str:
         # What a terminal, a script or a front end without widgets shows.
@@ -463,3 +472,9 @@ class ExecutionJob:
 
 
 _UNSET = object()
+_WAITING = frozenset({JobStatus.PENDING, JobStatus.QUEUED})
+
+
+def can_move(old: JobStatus, new: JobStatus) -> bool:
+    """Whether :meth:`ExecutionJob.move` would take a job from ``old`` to ``new``."""
+    return old is not new and bool(transition_path(old, new))

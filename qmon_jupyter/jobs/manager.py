@@ -1,65 +1,56 @@
-"""The job manager: admission, worker threads, the state machine, cleanup and stats.
+"""The job manager: a scheduler and a lifecycle, composed, behind one public API.
 
 Modelled on CPython's ``concurrent.futures.thread``: every lock says what it
-guards, worker threads hold only a weak reference to their manager (a
+guards, worker threads hold only a weak reference to their owner (a
 forgotten manager's threads exit), ``submit`` after ``shutdown`` raises
 ``RuntimeError`` and ``shutdown(wait=True, *, cancel_futures=False)`` says what
 it does to work not yet started.
 
+The parts: :mod:`._factories` makes each kind of job, :mod:`._executors`
+keeps the executors by name, :mod:`._scheduler` gives local jobs their slots
+and threads, :mod:`._lifecycle` moves jobs through their states and carries
+out their controls. Jobs own their state (:class:`ExecutionJob`).
+
 Lock order (never the reverse): manager ``_lock`` -> a job's ``_lock`` ->
 its tracker's lock; and manager ``_lock`` -> notification center -> event
-bus. Event callbacks never run under these locks: the bus delivers them on
-its own thread.
+bus. The jobs' shared condition and the executor registry's lock are
+leaves. Event callbacks never run under these locks: the bus delivers them
+on its own thread.
 """
 
 from __future__ import annotations
 
-import functools
-import logging
 import os
-import queue
-import secrets
 import threading
 import time
-import traceback
 import weakref
-from collections import deque
 from typing import TYPE_CHECKING, Any
 
 from qmon_jupyter.core.identity import detect_kernel_id, detect_owner
-from qmon_jupyter.core.states import TERMINAL, JobStatus, JobType, transition_path
-from qmon_jupyter.errors import JobCancelled
-from qmon_jupyter.executors import LocalExecutor, create_executor
+from qmon_jupyter.core.states import TERMINAL, JobStatus, JobType
 
-from ._controls import JobControls
-from ._function import run_function_job
-from ._simulation import SimulationRun, SimulationSpec, run_simulation
+from ._executors import ExecutorRegistry
+from ._factories import external_job, function_job, inline_job, simulation_job
+from ._lifecycle import Lifecycle
+from ._scheduler import Scheduler
 from ._stats import job_stats
-from ._threads import housekeeping_loop, wake_threads, worker
+from ._threads import housekeeping_loop
 from .events import EventBus
-from .job import ExecutionJob, Result
 from .notifications import NotificationCenter
-from .progress import ProgressTracker, SimulationProgressTracker
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable, Mapping
 
     from qmon_jupyter.executors.base import Executor
 
+    from .job import ExecutionJob
+
 __all__ = ["JobManager"]
 
-logger = logging.getLogger(__name__)
-
 _S = JobStatus
-# When the queue moves, the first this-many queued jobs get a ``job.progress``
-# event at once; deeper ones (whose new position matters less, and whose events
-# would cost O(queue) per dequeue in a burst) are published by housekeeping at
-# most every _QUEUE_REFRESH_S. Positions themselves are always exact.
-_QUEUE_EVENT_LIMIT = 20
-_QUEUE_REFRESH_S = 2.0
 
 
-class JobManager(JobControls):
+class JobManager:
     """Runs and monitors jobs: simulations, functions, loops and provider jobs.
 
     Parameters
@@ -122,51 +113,31 @@ class JobManager(JobControls):
         self.pid = os.getpid()
         self.events = EventBus()
         self.notifications = NotificationCenter(self.events, max_notifications=max_notifications)
-        default = executor or LocalExecutor()
-        # Guards _executors (name -> executor), _owned_executors (those this
-        # manager created, and closes on shutdown) and _default_backend.
-        self._executors_lock = threading.Lock()
-        self._owned_executors: list[Executor] = []
-        self._executors: dict[str, Executor] = {"local": LocalExecutor(), default.name: default}
-        self._default_backend = default.name
-        # Guards _jobs (id -> job, in submission order), _active (ids of jobs
-        # not yet terminal), _queue (queued jobs, next first), _running (local
-        # jobs holding a slot: running or paused), _shutdown, _threads,
-        # _removed, every job's status and every job's _queue_position. All
-        # status transitions happen under it, in _transition_locked.
+        self._executors = ExecutorRegistry(executor)
+        # Guards the lifecycle's job table, the scheduler's queue, slots and
+        # threads, and every job's status: all transitions happen under it.
         self._lock = threading.Lock()
-        self._jobs: dict[str, ExecutionJob] = {}
-        self._active: dict[str, ExecutionJob] = {}
-        self._queue: deque[ExecutionJob] = deque()
-        self._running = 0
-        self._shutdown = False
-        self._threads: set[threading.Thread] = set()
-        self._removed = 0
+        # Shared by all jobs of this manager (their JobSignals): wakes wait()
+        # callers when a job ends and parked workers on resume or cancel (a
+        # leaf lock: nothing else is taken while it is held).
+        self.job_condition = threading.Condition(threading.Lock())
+        self._lifecycle = Lifecycle(self._lock, self.events, self.notifications)
+        self._scheduler = Scheduler(
+            self._lifecycle, max_concurrent_jobs, on_drained=self._executors.close_owned
+        )
         self._started_at = time.monotonic()
-        # Jobs handed to workers (None wakes a worker to check for shutdown).
-        self._work: queue.SimpleQueue[ExecutionJob | None] = queue.SimpleQueue()
-        # Released by a worker when it goes idle; a new thread is only started
-        # when no idle worker can take the job.
-        self._idle = threading.Semaphore(0)
-        # Shared by all jobs of this manager: wakes wait() callers when a job
-        # ends and parked workers on resume or cancel (a leaf lock: nothing
-        # else is taken while it is held).
-        self._job_cond = threading.Condition(threading.Lock())
+        # Written by cleanup() (under _lock), read by housekeeping.
         self._last_cleanup = time.monotonic()
-        # Deep queue positions changed since they were last published
-        # (guarded by _lock; see _QUEUE_EVENT_LIMIT).
-        self._queue_stale = False
-        self._queue_refreshed = 0.0
         self._stop = threading.Event()
         self._housekeeper = threading.Thread(
             target=housekeeping_loop,
-            args=(weakref.ref(self), self._stop, housekeeping_interval),
+            args=(weakref.WeakMethod(self._housekeep), self._stop, housekeeping_interval),
             name="qmon-housekeeping",
             daemon=True,
         )
         self._housekeeper.start()
-        # A forgotten manager wakes its workers so they can exit.
-        weakref.finalize(self, wake_threads, self._work, max_concurrent_jobs, self._stop)
+        # A forgotten manager stops its housekeeper (the scheduler wakes its workers).
+        weakref.finalize(self, self._stop.set)
 
     # ------------------------------------------------------------------ submit
     def submit(  # noqa: PLR0917 - the contract's positional order
@@ -196,53 +167,21 @@ class JobManager(JobControls):
         RuntimeError
             The manager was shut down.
         """
-        self._check_open()
-        from qmon_jupyter.engine import prepare, validate_shots
-
-        circ = _to_circuit(circuit)
-        shots = validate_shots(shots)
-        executor = self._executor_for(backend)
-        plan = prepare(circ, check_memory=self.check_memory)
-        sizes = [int(s) for s in plan.batch_sizes(shots, batch_size)]
-        if not 0 <= start_batch <= len(sizes):
-            msg = (
-                f"start_batch must be in 0..{len(sizes)} ({len(sizes)} batches), not {start_batch}"
-            )
-            raise ValueError(msg)
-        if seed is None:
-            seed = secrets.randbits(32)  # 32 bits: exact in JSON numbers and JavaScript
-        start_shots = sum(sizes[:start_batch])
-        tracker = SimulationProgressTracker(
-            shots, mode=plan.mode, start_shots=start_shots, update_interval=self.progress_interval
-        )
-        spec = SimulationSpec(
-            circuit=circ,
-            plan=plan,
+        self._scheduler.check_open()
+        job, work = simulation_job(
+            self,
+            circuit,
             shots=shots,
+            name=name,
             seed=seed,
-            sizes=sizes,
+            batch_size=batch_size,
+            executors=self._executors,
+            backend=backend,
             start_batch=start_batch,
             initial_counts=initial_counts,
-            backend=executor.name,
+            resumed_from=resumed_from,
         )
-        job = ExecutionJob(
-            self,
-            name=name or circ.name or "simulation",
-            job_type=JobType.SIMULATION,
-            tracker=tracker,
-            backend=executor.name,
-            executor=executor.name,
-            capabilities={"cancel": True, "pause": True, "queue_position": True, "eta": True},
-            seed=seed,
-            # Extra snapshot keys: the engine's memory estimate, the executor's
-            # own description (asked at each snapshot: its worker count moves)
-            # and where a resumed job came from.
-            extra={"memory_bytes": int(plan.memory_bytes)}
-            | _executor_info_extra(executor)
-            | ({"resumed_from": resumed_from} if resumed_from else {}),
-        )
-        job._work = functools.partial(run_simulation, spec=spec, executor=executor)
-        self._admit(job)
+        self._scheduler.admit(job, work)
         return job
 
     def submit_function(
@@ -265,24 +204,11 @@ class JobManager(JobControls):
         """
         if not callable(fn):
             raise TypeError(f"submit_function needs a callable, not {type(fn).__name__}")
-        self._check_open()
-        tracker = ProgressTracker(total, unit=unit, update_interval=self.progress_interval)
-        job = ExecutionJob(
-            self,
-            name=name or getattr(fn, "__name__", "function"),
-            job_type=JobType(job_type),
-            tracker=tracker,
-            backend="local",
-            executor="thread",
-            capabilities={
-                "cancel": True,
-                "pause": True,
-                "queue_position": True,
-                "eta": total is not None,
-            },
+        self._scheduler.check_open()
+        job, work = function_job(
+            self, fn, args, kwargs, name=name, job_type=job_type, total=total, unit=unit
         )
-        job._work = functools.partial(run_function_job, fn=fn, args=args, kwargs=kwargs)
-        self._admit(job)
+        self._scheduler.admit(job, work)
         return job
 
     def add_external_job(
@@ -305,50 +231,44 @@ class JobManager(JobControls):
         :class:`JobStateError` with the state unchanged; after a successful
         ``controller.cancel()`` the job is ``cancelled`` at once.
         """
-        self._check_open()
-        tracker = ProgressTracker(total, unit=unit, update_interval=self.progress_interval)
-        job = ExecutionJob(
+        self._scheduler.check_open()
+        job = external_job(
             self,
             name=name,
-            job_type=JobType(job_type),
-            tracker=tracker,
             backend=backend,
-            executor=None,
-            capabilities=dict(capabilities),
-            provider=provider,
             controller=controller,
+            capabilities=capabilities,
+            job_type=job_type,
+            provider=provider,
+            total=total,
+            unit=unit,
         )
         with self._lock:
-            self._check_open()  # again under the lock: shutdown may have won the race
-            self._register_locked(job)
+            self._scheduler.check_open()  # again under the lock: shutdown may have won the race
+            self._lifecycle.register_locked(job)
         return job
 
     def _add_inline_job(
         self, *, name: str, total: float | None, unit: str, job_type: JobType
     ) -> ExecutionJob:
         """Add a job whose work runs in the caller's thread (``progress()`` loops)."""
-        self._check_open()
-        tracker = ProgressTracker(total, unit=unit, update_interval=self.progress_interval)
-        job = ExecutionJob(
-            self,
-            name=name,
-            job_type=job_type,
-            tracker=tracker,
-            backend="local",
-            executor="inline",
-            capabilities={"cancel": True, "pause": True, "queue_position": False, "eta": True},
-        )
+        self._scheduler.check_open()
+        job = inline_job(self, name=name, total=total, unit=unit, job_type=job_type)
         with self._lock:
-            self._check_open()  # again under the lock: shutdown may have won the race
-            self._register_locked(job)
-            self._transition_locked(job, _S.RUNNING)
+            self._scheduler.check_open()  # again under the lock: shutdown may have won the race
+            self._lifecycle.register_locked(job)
+            self._lifecycle.move_locked(job, _S.RUNNING)
         return job
+
+    def _finish_inline(self, job: ExecutionJob, error: BaseException | None = None) -> None:
+        """End a ``progress()`` loop's job."""
+        self._lifecycle.finish_inline(job, error)
 
     # ---------------------------------------------------------------- reading
     def get(self, job_id: str) -> ExecutionJob:
         """Return the job with ``job_id``; KeyError naming the id if unknown."""
         with self._lock:
-            job = self._jobs.get(job_id)
+            job = self._lifecycle.jobs.get(job_id)
         if job is None:
             raise KeyError(f"no job with id {job_id!r}")
         return job
@@ -362,17 +282,17 @@ class JobManager(JobControls):
         statuses = _status_set(status)
         job_type = None if type is None else JobType(type)
         with self._lock:
-            jobs = list(self._jobs.values())
+            jobs = list(self._lifecycle.jobs.values())
         return [
             j
             for j in jobs
-            if (statuses is None or j._status in statuses)
+            if (statuses is None or j.status in statuses)
             and (job_type is None or j.type is job_type)
         ]
 
     def __contains__(self, job_id: object) -> bool:
         with self._lock:
-            return job_id in self._jobs
+            return job_id in self._lifecycle.jobs
 
     def stats(self) -> dict:
         """Return counts by status and type, durations, throughput and success rate.
@@ -381,8 +301,8 @@ class JobManager(JobControls):
         ``removed`` counts jobs dropped by cleanups (not in the counts).
         """
         with self._lock:
-            jobs = list(self._jobs.values())
-            removed = self._removed
+            jobs = list(self._lifecycle.jobs.values())
+            removed = self._lifecycle.removed
         return job_stats(jobs, removed=removed, since=self._started_at)
 
     # ---------------------------------------------------------------- actions
@@ -392,11 +312,26 @@ class JobManager(JobControls):
 
     def pause(self, job_id: str) -> None:
         """Pause the job ``job_id`` (see :meth:`ExecutionJob.pause`)."""
-        self._pause_job(self.get(job_id))
+        self._lifecycle.pause(self.get(job_id))
 
     def resume(self, job_id: str) -> None:
         """Resume the paused job ``job_id`` (see :meth:`ExecutionJob.resume`)."""
-        self._resume_job(self.get(job_id))
+        self._lifecycle.resume(self.get(job_id))
+
+    # What a job's own controls call (ExecutionJob.cancel, .pause, ...).
+    def _cancel_job(self, job: ExecutionJob, reason: str | None = None) -> bool:
+        if job.controller is not None:
+            return self._lifecycle.cancel_external(job, reason)
+        return self._scheduler.cancel(job, reason)
+
+    def _pause_job(self, job: ExecutionJob) -> None:
+        self._lifecycle.pause(job)
+
+    def _resume_job(self, job: ExecutionJob) -> None:
+        self._lifecycle.resume(job)
+
+    def _update_external(self, job: ExecutionJob, **report: Any) -> None:
+        self._lifecycle.apply_external(job, **report)
 
     def executors(self) -> list[Executor]:
         """Return the executors this manager can run simulations on now (each once).
@@ -404,19 +339,11 @@ class JobManager(JobControls):
         Those passed in or registered, and those it created for a
         ``backend=`` (which it closes on :meth:`shutdown`).
         """
-        with self._executors_lock:
-            found = list(self._executors.values())
-        unique: dict[int, Executor] = {}
-        for executor in found:
-            unique.setdefault(id(executor), executor)
-        return list(unique.values())
+        return self._executors.all()
 
     def register_executor(self, executor: Executor, *, default: bool = False) -> None:
         """Make ``executor`` available as ``submit(backend=executor.name)``."""
-        with self._executors_lock:
-            self._executors[executor.name] = executor
-            if default:
-                self._default_backend = executor.name
+        self._executors.register(executor, default=default)
 
     def cleanup(self, now: float | None = None) -> int:
         """Forget finished jobs beyond ``max_finished_jobs`` or older than the age limit.
@@ -425,25 +352,21 @@ class JobManager(JobControls):
         Jobs still held by the caller keep working as objects.
         """
         now_mono = time.monotonic() if now is None else now
+        table = self._lifecycle
         with self._lock:
-            finished = [j for j in self._jobs.values() if j._status in TERMINAL]
-            finished.sort(key=lambda j: j._finished_mono or 0.0)
+            finished = [j for j in table.jobs.values() if j.status in TERMINAL]
+            finished.sort(key=lambda j: j.finished_mono or 0.0)
             drop: list[ExecutionJob] = []
             if self.max_finished_age_s is not None:
                 drop = [
                     j
                     for j in finished
-                    if now_mono - (j._finished_mono or 0.0) > self.max_finished_age_s
+                    if now_mono - (j.finished_mono or 0.0) > self.max_finished_age_s
                 ]
             keep = len(finished) - len(drop)
             if keep > self.max_finished_jobs:
                 drop.extend(finished[len(drop) : len(drop) + keep - self.max_finished_jobs])
-            for job in drop:
-                del self._jobs[job.id]
-                self.events.publish(
-                    "job.removed", job_id=job.id, data={"status": job._status.value}
-                )
-            self._removed += len(drop)
+            table.forget_locked(drop)
             self._last_cleanup = time.monotonic()
         return len(drop)
 
@@ -469,46 +392,27 @@ class JobManager(JobControls):
         else when the last job ends. Executors passed in (``executor=``,
         :meth:`register_executor`) belong to the caller and stay open.
         """
-        with self._lock:
-            self._shutdown = True
-            doomed = []
-            for job in self._active.values():
-                if job._controller is not None:
-                    continue
-                if (cancel_futures and job._status in (_S.PENDING, _S.QUEUED)) or (
-                    cancel_running and job._status in (_S.RUNNING, _S.PAUSED)
-                ):
-                    doomed.append(job)
-        for job in doomed:
-            self._cancel_job(job, "manager shut down")
-        with self._lock:
-            self._stop_workers_if_idle_locked()
-            threads = list(self._threads)
-            idle = not self._running and not self._queue
+        self._executors.stop_creating()
+        idle = self._scheduler.shut_down(
+            cancel_futures=cancel_futures, cancel_running=cancel_running
+        )
         if not wait and idle:
             # Nothing runs on them any more; otherwise the last job to end closes them.
-            self._close_owned_executors()
+            self._executors.close_owned()
         if wait:
-            for thread in threads:
+            for thread in self._scheduler.threads:
                 if thread is not threading.current_thread():  # shutdown from inside a job
                     thread.join()
             self._stop.set()
             if self._housekeeper is not threading.current_thread():
                 self._housekeeper.join(5.0)
-            self._close_owned_executors()
+            self._executors.close_owned()
             self.events.close(timeout=2.0)
-
-    def _close_owned_executors(self) -> None:
-        """Close the executors this manager created (never those it was given)."""
-        with self._executors_lock:
-            owned, self._owned_executors = self._owned_executors, []
-        for executor in owned:
-            _close_quietly(executor)
 
     @property
     def is_shutdown(self) -> bool:
         """Whether :meth:`shutdown` was called."""
-        return self._shutdown
+        return self._scheduler.is_shutdown
 
     def __enter__(self) -> JobManager:  # noqa: PYI034 - Self needs Python 3.11
         return self
@@ -518,331 +422,23 @@ class JobManager(JobControls):
         self.shutdown(wait=True)
 
     def __repr__(self) -> str:
+        running, queued = self._scheduler.counts()
         return (
-            f"<JobManager {len(self._jobs)} jobs, {self._running} running, "
-            f"{len(self._queue)} queued, kernel {self.kernel_id}>"
+            f"<JobManager {len(self._lifecycle.jobs)} jobs, {running} running, "
+            f"{queued} queued, kernel {self.kernel_id}>"
         )
 
     # -------------------------------------------------------------- internals
-    def _check_open(self) -> None:
-        if self._shutdown:
-            raise RuntimeError("cannot submit a job: this JobManager was shut down")
-
-    def _executor_for(self, backend: str | None) -> Executor:
-        with self._executors_lock:
-            name = backend or self._default_backend
-            executor = self._executors.get(name)
-        if executor is not None:
-            return executor
-        # Created outside the lock: connecting to a cluster may take up to its
-        # timeout, and other submits (other backends) must not wait for it.
-        created = create_executor(name)
-        with self._executors_lock:
-            executor = self._executors.get(name)
-            if executor is None and not self._shutdown:
-                self._executors[name] = executor = created
-                self._owned_executors.append(created)
-                return created
-        # Another submit installed one first, or the manager was shut down
-        # meanwhile (its executors are closed): ours is not needed.
-        _close_quietly(created)
-        if executor is None:
-            raise RuntimeError("cannot submit a job: this JobManager was shut down")
-        return executor
-
-    def _register_locked(self, job: ExecutionJob) -> None:
-        self._jobs[job.id] = job
-        self._active[job.id] = job
-        self._publish_locked("job.created", job)
-        job.tracker.add_callback(functools.partial(_relay_progress, weakref.ref(self), job))
-
-    def _admit(self, job: ExecutionJob) -> None:
-        with self._lock:
-            self._check_open()  # again under the lock: shutdown may have won the race
-            self._register_locked(job)
-            if self._running < self.max_concurrent_jobs and not self._queue:
-                self._start_locked(job)
-            else:
-                self._queue.append(job)
-                job._queue_position = len(self._queue)
-                self._transition_locked(job, _S.QUEUED)
-
-    def _start_locked(self, job: ExecutionJob) -> None:
-        job._queue_position = None
-        self._transition_locked(job, _S.RUNNING)
-        self._running += 1
-        self._work.put(job)
-        self._adjust_threads_locked()
-
-    def _adjust_threads_locked(self) -> None:
-        if self._idle.acquire(timeout=0):
-            return  # an idle worker will take it
-        self._threads = {t for t in self._threads if t.is_alive()}
-        if len(self._threads) < self.max_concurrent_jobs:
-            thread = threading.Thread(
-                target=worker,
-                args=(weakref.ref(self), self._work, self._idle),
-                name=f"qmon-worker-{len(self._threads)}",
-                daemon=True,
-            )
-            thread.start()
-            self._threads.add(thread)
-
-    def _dispatch_locked(self) -> None:
-        started = False
-        while self._queue and self._running < self.max_concurrent_jobs:
-            self._start_locked(self._queue.popleft())
-            started = True
-        if started:
-            self._renumber_locked(0)
-        self._stop_workers_if_idle_locked()
-
-    def _renumber_locked(self, start: int) -> None:
-        for index in range(start, len(self._queue)):
-            job = self._queue[index]
-            if job._queue_position != index + 1:
-                job._queue_position = index + 1
-                if index < _QUEUE_EVENT_LIMIT:
-                    self._publish_locked("job.progress", job)
-                else:
-                    self._queue_stale = True
-
-    def _stop_workers_if_idle_locked(self) -> None:
-        if self._shutdown and not self._running and not self._queue:
-            for _ in self._threads:
-                self._work.put(None)
-
-    def _publish_locked(self, kind: str, job: ExecutionJob, data: dict | None = None) -> None:
-        job._publish(self.events, kind, data)
-
-    def _transition_locked(self, job: ExecutionJob, new: JobStatus) -> bool:
-        """Change a job's status: the one place it happens (table: ``states.TRANSITIONS``)."""
-        try:
-            moved = job._move(new, self.events)
-        finally:
-            # Reached the end (even if publishing it raised): done once, whatever raises.
-            if job._status in TERMINAL and not job._ended:
-                self._active.pop(job.id, None)
-                try:
-                    self._notify_end_locked(job)
-                except Exception:  # a notification never keeps a job from ending
-                    logger.exception("notifying the end of job %s failed", job.id)
-                finally:
-                    job._mark_ended()  # last: a waiter sees the whole outcome
-        if not moved:
-            logger.debug("refused transition of job %s from %s to %s", job.id, job._status, new)
-        return moved
-
-    def _end_locked(
-        self,
-        job: ExecutionJob,
-        status: JobStatus,
-        *,
-        result: Result | None = None,
-        error: BaseException | tuple[str, str] | None = None,
-        tb: str | None = None,
-        reason: str | None = None,
-    ) -> bool:
-        """End ``job`` with ``status`` (stepping through the table if needed)."""
-        if job._status in TERMINAL:
-            return False
-        if status is _S.CANCELLED:
-            job._cancel_reason = job._cancel_reason or reason
-            job._message = job._cancel_reason or "cancelled"
-        elif status is _S.FAILED:
-            if isinstance(error, tuple):
-                info, exc = {"type": str(error[0]), "message": str(error[1])}, None
-            elif error is not None:
-                info, exc = {"type": type(error).__name__, "message": str(error)}, error
-            else:
-                info, exc = {"type": "Error", "message": reason or "failed"}, None
-            job._set_outcome(error=info, exception=exc, traceback=tb)
-            job._message = None
-        else:
-            if result is None:
-                result = Result(job_id=job.id, elapsed_s=job.elapsed_s or 0.0)
-            job._set_outcome(result=result)
-        for step in transition_path(job._status, status) or [status]:
-            if not self._transition_locked(job, step):
-                return False
-        return True
-
-    def _notify_end_locked(self, job: ExecutionJob) -> None:
-        status = job._status
-        elapsed = job.elapsed_s or 0.0
-        if status is _S.COMPLETED:
-            shots = job._result.shots if job._result is not None else 0
-            what = f"{shots} shots" if shots else "done"
-            self.notifications.notify(
-                "success", f"{job.name} completed", f"{what} in {elapsed:.1f} s", job_id=job.id
-            )
-        elif status is _S.FAILED:
-            error = job._error or {}
-            self.notifications.notify(
-                "error",
-                f"{job.name} failed",
-                f"{error.get('type', 'Error')}: {error.get('message', '')}",
-                job_id=job.id,
-            )
-        else:
-            self.notifications.notify(
-                "warning", f"{job.name} cancelled", job._cancel_reason or "", job_id=job.id
-            )
-
-    def _run_job(self, job: ExecutionJob) -> None:
-        """Run a local job on this worker thread and end it exactly once."""
-        result: Result | None = None
-        error: BaseException | None = None
-        tb: str | None = None
-        try:
-            result = job._work(self, job)
-        except BaseException as exc:  # a job never takes its worker down
-            error = exc
-            tb = "".join(traceback.format_exception(exc))
-        if job._cancel_requested:
-            try:
-                self._checkpoint(job)  # outside the lock: formatting counts takes time
-            except Exception:  # a lost checkpoint never keeps a job from ending
-                logger.exception("checkpointing job %s failed", job.id)
-        last = False
-        try:
-            with self._lock:
-                try:
-                    # Decided under the lock, so a cancel() that returned True always
-                    # ends the job cancelled: a cancel requested before the job ends wins.
-                    if job._cancel_requested:
-                        status = _S.CANCELLED
-                    elif error is not None:
-                        status = _S.FAILED
-                    else:
-                        status = _S.COMPLETED
-                    self._end_locked(job, status, result=result, error=error, tb=tb)
-                except Exception as exc:
-                    logger.exception("ending job %s failed", job.id)
-                    self._fail_locked(job, exc)
-                finally:
-                    self._running -= 1
-                    self._dispatch_locked()
-                    last = self._shutdown and not self._running and not self._queue
-            if last:
-                # shutdown(wait=False) left the executors to the last job to end
-                self._close_owned_executors()
-        finally:
-            # Drop the plan, circuit and cached state: finished jobs stay small.
-            job._work = None
-            job._run = None
-
-    def _fail_locked(self, job: ExecutionJob, exc: BaseException) -> None:
-        """End ``job`` failed with ``exc`` after ending it raised ``exc``, exactly once."""
-        if job._status in TERMINAL:
-            return  # it did end; only what followed (already logged) raised
-        tb = "".join(traceback.format_exception(exc))
-        try:
-            self._end_locked(job, _S.FAILED, error=exc, tb=tb)
-        except Exception:
-            logger.exception("failing job %s failed", job.id)
-        if job._status in TERMINAL:
-            return
-        # Last resort (publishing keeps raising): end it without an event.
-        with job._lock:
-            now = time.time()
-            job._status = _S.FAILED
-            job._updated = job._finished = now
-            job._finished_mono = time.monotonic()
-            if job._started_mono is None:
-                job._started_mono = job._finished_mono
-            job._queue_position = None
-        info = {"type": type(exc).__name__, "message": str(exc)}
-        job._set_outcome(error=info, exception=exc, traceback=tb)
-        self._active.pop(job.id, None)
-        job._mark_ended()
-
-    def _finish_inline(self, job: ExecutionJob, error: BaseException | None = None) -> None:
-        """End a ``progress()`` loop's job."""
-        if job._status in TERMINAL:
-            return
-        tb = None if error is None else "".join(traceback.format_exception(error))
-        if error is None:
-            job.tracker.finish()
-        with self._lock:
-            if job._cancel_requested or isinstance(error, (JobCancelled, KeyboardInterrupt)):
-                status = _S.CANCELLED
-                if isinstance(error, KeyboardInterrupt):
-                    job._cancel_reason = job._cancel_reason or "interrupted"
-            elif error is not None:
-                status = _S.FAILED
-            else:
-                status = _S.COMPLETED
-            try:
-                self._end_locked(job, status, error=error, tb=tb)
-            except Exception as exc:
-                logger.exception("ending job %s failed", job.id)
-                self._fail_locked(job, exc)
-
-    def _checkpoint(self, job: ExecutionJob) -> None:
-        run = getattr(job, "_run", None)
-        if run is not None:
-            self._emit_checkpoint(run)
-
-    def _emit_checkpoint(self, run: SimulationRun) -> None:
-        if not self.events.has_subscribers("job.checkpoint"):
-            return  # nobody keeps checkpoints: skip copying the counts
-        batches_done, counts = run.checkpoint_data()
-        data = {
-            "spec": run.spec.checkpoint_spec(),
-            "batches_done": batches_done,
-            "counts": counts,
-            "name": run.job.name,
-        }
-        run.job._publish(self.events, "job.checkpoint", data)
-
     def _housekeep(self) -> None:
         with self._lock:
-            active = list(self._active.values())
+            active = list(self._lifecycle.active.values())
         for job in active:
             job.tracker.flush()
         self.notifications.expire()
         now = time.monotonic()
-        if self._queue_stale and now - self._queue_refreshed >= _QUEUE_REFRESH_S:
-            with self._lock:
-                self._queue_stale = False
-                self._queue_refreshed = now
-                for index in range(_QUEUE_EVENT_LIMIT, len(self._queue)):
-                    self._publish_locked("job.progress", self._queue[index])
+        self._scheduler.refresh_deep_positions(now)
         if now - self._last_cleanup >= self.cleanup_interval:
             self.cleanup()
-
-
-# ------------------------------------------------------------------ helpers
-def _relay_progress(
-    manager_ref: weakref.ReferenceType[JobManager], job: ExecutionJob, _tracker: object
-) -> None:
-    # Tracker callbacks are already throttled to progress_interval per job.
-    manager = manager_ref()
-    if manager is not None:
-        job._publish(manager.events, "job.progress", if_active=True)
-
-
-def _close_quietly(executor: Executor) -> None:
-    try:
-        executor.close()
-    except Exception:  # one failing close must not skip the others
-        logger.exception("closing executor %r failed", executor)
-
-
-def _executor_info_extra(executor: Executor) -> dict[str, Any]:
-    info = getattr(executor, "info", None)
-    return {"executor_info": info} if callable(info) else {}
-
-
-def _to_circuit(obj: Any) -> Any:
-    from qmon_jupyter.circuits.ir import Circuit
-
-    if isinstance(obj, Circuit):
-        return obj
-    from qmon_jupyter.circuits import to_circuit
-
-    return to_circuit(obj)
 
 
 def _status_set(

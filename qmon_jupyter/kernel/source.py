@@ -86,7 +86,7 @@ class ManagerSource:
         """
         providers: dict[str, dict] = {}
         for job in self.manager.jobs(type="hardware"):
-            info = job._provider
+            info = job.provider
             if info and info.get("name"):
                 entry = providers.setdefault(info["name"], {"name": info["name"], "health": None})
                 if info.get("health") is not None:

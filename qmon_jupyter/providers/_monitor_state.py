@@ -13,7 +13,18 @@ if TYPE_CHECKING:
 
     from .base import HardwareJobInfo, StatusUpdate
 
-__all__ = ["Budget", "ProviderState", "Tracked"]
+__all__ = [
+    "DEGRADED",
+    "HEALTHY",
+    "UNREACHABLE",
+    "Budget",
+    "ProviderState",
+    "Tracked",
+    "provider_fields",
+]
+
+#: A provider's health: it answers; it failed lately; it failed too often in a row.
+HEALTHY, DEGRADED, UNREACHABLE = "healthy", "degraded", "unreachable"
 
 
 @dataclass(frozen=True)
@@ -50,7 +61,7 @@ class ProviderState:
     name: str
     poll_interval: float
     max_requests_per_s: float
-    health: str = "healthy"
+    health: str = HEALTHY
     failures: int = 0
     last_error: str | None = None
     last_success: float | None = None
@@ -87,6 +98,28 @@ class ProviderState:
         self._tokens -= 1
         self.requests += 1
         self.last_poll = time.time()
+
+    def answered(self, wall_time: float) -> bool:
+        """Record an answer at ``wall_time`` (``time.time()``); True if the health changed."""
+        self.last_success = wall_time
+        self.failures = 0
+        self.retry_at = 0.0
+        self.backoff_s = 0.0
+        changed = self.health != HEALTHY
+        self.health = HEALTHY
+        return changed
+
+    def failed(self, error: str, now: float, delay: float, unreachable_after: int) -> bool:
+        """Record a failure; no request before ``now + delay``. True if the health changed."""
+        self.failures += 1
+        self.errors += 1
+        self.last_error = error
+        self.backoff_s = delay
+        self.retry_at = now + delay
+        health = UNREACHABLE if self.failures >= unreachable_after else DEGRADED
+        changed = health != self.health
+        self.health = health
+        return changed
 
     def to_dict(self, now: float) -> dict[str, Any]:
         """JSON-safe view for the dashboard and ``GET status``."""
@@ -135,3 +168,23 @@ class Tracked:
     def interval(self) -> float:
         """Seconds between two polls of this job."""
         return self.poll_interval if self.poll_interval is not None else self.provider.poll_interval
+
+
+def provider_fields(
+    provider: ProviderState, adapter: Any, raw_status: str | None
+) -> dict[str, Any]:
+    """Return the snapshot's ``provider`` of a newly tracked job (nothing polled yet)."""
+    caps = adapter.capabilities
+    return {
+        "name": provider.key,
+        "kind": adapter.provider_name,
+        "status": raw_status,
+        "job_id": str(adapter.job_id),
+        "device": adapter.device,
+        "health": provider.health,
+        "eta_range_s": None,
+        "eta_label": "estimate",
+        "queue_position": caps.show("queue_position", None),
+        "cost": caps.show("cost", None),
+        "capabilities": caps.to_dict(),
+    }

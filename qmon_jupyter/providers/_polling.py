@@ -9,7 +9,7 @@ poll.
 from __future__ import annotations
 
 import time
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from qmon_jupyter.core.states import TERMINAL, JobStatus
 from qmon_jupyter.core.timefmt import iso_utc
@@ -19,25 +19,61 @@ from .base import ProviderError, ProviderJobNotFound, ProviderResponseError, Sta
 
 if TYPE_CHECKING:
     from ._monitor_state import ProviderState, Tracked
-    from .monitor import StatusMonitor
 
-__all__ = ["service"]
+__all__ = ["PollHost", "service"]
 
 _S = JobStatus
-HEALTHY, DEGRADED, UNREACHABLE = "healthy", "degraded", "unreachable"
 #: Re-publish an unchanged job at least this often (its "last poll" moves on).
 REFRESH_S = 5.0
 _MIN_DELAY_S = 0.01
 
 
-def service(monitor: StatusMonitor, tracked: Tracked) -> float:  # noqa: PLR0911 - one exit per outcome
-    """Poll ``tracked`` once and apply what was learnt."""
+class PollHost(Protocol):
+    """What a poll needs from its :class:`~qmon_jupyter.providers.StatusMonitor`.
+
+    Everything else a poll touches is the tracked job's own record
+    (:class:`~._monitor_state.Tracked`, written on the poller thread only).
+    """
+
+    lost_after: int
+
+    def untrack(self, tracked: Tracked) -> None:
+        """Stop polling ``tracked`` (its metadata stays readable)."""
+
+    def observe_queue(self, tracked: Tracked, now: float, position: int | None) -> None:
+        """Feed the device's service-rate estimate with ``tracked``'s queue position."""
+
+    def estimate(
+        self, tracked: Tracked, position: int | None, provider_eta: float | None, now: float
+    ) -> tuple[float, tuple[float, float]] | None:
+        """Return ``(eta_s, (low, high))`` for ``tracked``, or None when unknown."""
+
+    def provider_answered(self, provider: ProviderState) -> bool:
+        """Record an answer from ``provider``; True if its health changed."""
+
+    def provider_failed(
+        self, provider: ProviderState, error: ProviderError, now: float
+    ) -> tuple[float, bool]:
+        """Record a failure; return ``(seconds to back off, whether its health changed)``."""
+
+    def health_changed(self, provider: ProviderState, error: ProviderError | None) -> None:
+        """Tell the provider's jobs, the event stream and the user about its new health."""
+
+    def job_backoff(self, tracked: Tracked) -> float:
+        """Return the seconds before ``tracked`` is polled again after a problem of its own."""
+
+    def notify(self, level: str, title: str, message: str, job_id: str | None = None) -> None:
+        """Raise a notification (never raises)."""
+
+
+def service(monitor: PollHost, tracked: Tracked) -> float:  # noqa: PLR0911 - one exit per outcome
+    """Poll ``tracked`` once and apply what was learnt; return seconds to its next poll."""
     job = tracked.job
     now = time.monotonic()
     if job.status in TERMINAL:
         # Ended here (cancelled by a user or a budget): one last look for the record.
         _final_look(tracked)
-        monitor._remove(tracked)
+        monitor.untrack(tracked)
         return 0.0
     spent = _budget_spent(tracked, now)
     if spent is not None:
@@ -65,7 +101,7 @@ def service(monitor: StatusMonitor, tracked: Tracked) -> float:  # noqa: PLR0911
 
 
 # ------------------------------------------------------------------ answers
-def _apply(monitor: StatusMonitor, tracked: Tracked, update: StatusUpdate, now: float) -> float:
+def _apply(monitor: PollHost, tracked: Tracked, update: StatusUpdate, now: float) -> float:
     job, adapter, info = tracked.job, tracked.adapter, tracked.info
     caps = adapter.capabilities
     status = update.status
@@ -84,7 +120,7 @@ def _apply(monitor: StatusMonitor, tracked: Tracked, update: StatusUpdate, now: 
     # table forbids it), so neither does its queue position.
     backwards = queued and job.status not in (_S.PENDING, _S.QUEUED)
     if status is not None:
-        monitor._rate(tracked).observe(job.id, now, position)
+        monitor.observe_queue(tracked, now, position)
     info.queue_position = position
     info.queue_position_display = update.queue_position_display if position is not None else None
     eta = None
@@ -93,7 +129,7 @@ def _apply(monitor: StatusMonitor, tracked: Tracked, update: StatusUpdate, now: 
         and not status.is_terminal
         and (caps.eta or update.provider_eta_s is not None)
     ):
-        eta = monitor._eta(tracked, position, update.provider_eta_s, now)
+        eta = monitor.estimate(tracked, position, update.provider_eta_s, now)
     info.eta_range_s = None if eta is None else (round(eta[1][0], 1), round(eta[1][1], 1))
     fields: dict[str, Any] = {
         "status": update.raw_status,
@@ -129,7 +165,7 @@ def _apply(monitor: StatusMonitor, tracked: Tracked, update: StatusUpdate, now: 
     return _next_delay(tracked, now)
 
 
-def _finish(monitor: StatusMonitor, tracked: Tracked, update: StatusUpdate, fields: dict) -> float:
+def _finish(monitor: PollHost, tracked: Tracked, update: StatusUpdate, fields: dict) -> float:
     job, adapter = tracked.job, tracked.adapter
     fields["eta_range_s"] = None
     status = update.status
@@ -186,7 +222,7 @@ def _finish(monitor: StatusMonitor, tracked: Tracked, update: StatusUpdate, fiel
             message=f"cancelled on the provider ({update.raw_status})",
         )
     tracked.ended_remote = True
-    monitor._remove(tracked)
+    monitor.untrack(tracked)
     return 0.0
 
 
@@ -218,37 +254,17 @@ def _next_delay(tracked: Tracked, now: float) -> float:
 
 
 # ------------------------------------------------------------------- errors
-def _provider_ok(monitor: StatusMonitor, provider: ProviderState) -> None:
-    with monitor._cond:
-        provider.last_success = time.time()
-        provider.failures = 0
-        provider.retry_at = 0.0
-        provider.backoff_s = 0.0
-        changed = provider.health != HEALTHY
-        provider.health = HEALTHY
-    if changed:
-        _health_changed(monitor, provider, HEALTHY, None)
+def _provider_ok(monitor: PollHost, provider: ProviderState) -> None:
+    if monitor.provider_answered(provider):
+        monitor.health_changed(provider, None)
 
 
 def _provider_failed(
-    monitor: StatusMonitor, tracked: Tracked, error: ProviderError, now: float
+    monitor: PollHost, tracked: Tracked, error: ProviderError, now: float
 ) -> float:
     provider = tracked.provider
-    with monitor._cond:
-        provider.failures += 1
-        provider.errors += 1
-        provider.last_error = str(error)
-        # Full jitter: uniform in [0, min(cap, interval * 2**failures)].
-        ceiling = min(
-            monitor.max_backoff_s, provider.poll_interval * 2 ** min(provider.failures, 30)
-        )
-        delay = max(min(0.05, provider.poll_interval), monitor._rng.uniform(0, ceiling))
-        provider.backoff_s = delay
-        provider.retry_at = now + delay
-        health = UNREACHABLE if provider.failures >= monitor.unreachable_after else DEGRADED
-        changed = health != provider.health
-        provider.health = health
-        failures = provider.failures
+    delay, changed = monitor.provider_failed(provider, error, now)
+    health, failures = provider.health, provider.failures  # written on this thread only
     tracked.info.errors += 1
     tracked.info.last_error = str(error)
     in_a_row = f"{failures} failure{'s' if failures > 1 else ''} in a row"
@@ -256,11 +272,11 @@ def _provider_failed(
     tracked.has_message = True
     tracked.job.apply_external(message=message, provider={"health": health})
     if changed:
-        _health_changed(monitor, provider, health, error)
+        monitor.health_changed(provider, error)
     return delay
 
 
-def _job_problem(monitor: StatusMonitor, tracked: Tracked, error: ProviderError) -> float:
+def _job_problem(monitor: PollHost, tracked: Tracked, error: ProviderError) -> float:
     """Handle an answer about this job only (unknown id, refused request): the provider is up.
 
     Polled again with backoff. A job whose id is unknown ``monitor.lost_after``
@@ -279,33 +295,14 @@ def _job_problem(monitor: StatusMonitor, tracked: Tracked, error: ProviderError)
         tracked.info.errors += 1
         tracked.info.last_error = str(error)
         tracked.job.apply_external(status=_S.FAILED, error=(type(error).__name__, what))
-        monitor._remove(tracked)
+        monitor.untrack(tracked)
         return 0.0
-    ceiling = min(monitor.max_backoff_s, tracked.interval * 2 ** min(tracked.job_failures, 30))
-    delay = max(tracked.interval, monitor._rng.uniform(0, ceiling))
+    delay = monitor.job_backoff(tracked)
     tracked.info.errors += 1
     tracked.info.last_error = str(error)
     tracked.has_message = True
     tracked.job.apply_external(message=f"{error}; polling again in {delay:.1f} s")
     return delay
-
-
-def _health_changed(
-    monitor: StatusMonitor, provider: ProviderState, health: str, error: ProviderError | None
-) -> None:
-    for other in monitor._active_jobs_of(provider):
-        other.job.apply_external(provider={"health": health})
-    monitor._publish_health(provider, None if error is None else str(error))
-    if health == HEALTHY:
-        monitor._notify("success", f"{provider.key} is healthy again", "polling resumed")
-    elif health == DEGRADED:
-        monitor._notify("warning", f"{provider.key} is degraded", f"{error}; retrying with backoff")
-    else:
-        monitor._notify(
-            "error",
-            f"{provider.key} is unreachable",
-            f"{provider.failures} failures in a row, last: {error}; its jobs stay tracked",
-        )
 
 
 # ------------------------------------------------------------------- budget
@@ -335,11 +332,11 @@ def _budget_spent(tracked: Tracked, now: float) -> str | None:
     return f"it waited in the queue longer than its budget of {budget.max_queued_s:g} s"
 
 
-def _enforce_budget(monitor: StatusMonitor, tracked: Tracked, reason: str, now: float) -> float:
+def _enforce_budget(monitor: PollHost, tracked: Tracked, reason: str, now: float) -> float:
     job, provider = tracked.job, tracked.provider
     if not tracked.adapter.capabilities.cancel:
         tracked.budget_spent = reason
-        monitor._notify(
+        monitor.notify(
             "warning",
             f"{job.name}: budget exceeded",
             f"{reason}, but {provider.key} cannot cancel it",
@@ -352,7 +349,7 @@ def _enforce_budget(monitor: StatusMonitor, tracked: Tracked, reason: str, now: 
         cause = exc.__cause__ if isinstance(exc.__cause__, ProviderError) else None
         if cause is not None and not cause.transient:  # refused for good (e.g. it ended)
             tracked.budget_spent = reason
-            monitor._notify(
+            monitor.notify(
                 "warning",
                 f"{job.name}: budget exceeded",
                 f"{reason}, but {provider.key} refused to cancel it: {cause}",
@@ -362,7 +359,7 @@ def _enforce_budget(monitor: StatusMonitor, tracked: Tracked, reason: str, now: 
         error = ProviderError(f"budget exceeded ({reason}), but cancelling failed: {cause or exc}")
         return _provider_failed(monitor, tracked, error, now)
     tracked.budget_spent = reason
-    monitor._notify(
+    monitor.notify(
         "warning",
         f"{job.name}: budget exceeded",
         f"{reason}; the job was cancelled on {provider.key}",

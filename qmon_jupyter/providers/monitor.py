@@ -34,11 +34,13 @@ from qmon_jupyter.core.timefmt import iso_utc
 
 from ._detect import adapter_for
 from ._eta import ServiceRate, eta_range
-from ._monitor_state import Budget, ProviderState, Tracked
-from .base import HardwareJobInfo, ProviderError
+from ._monitor_state import DEGRADED, HEALTHY, Budget, ProviderState, Tracked, provider_fields
+from .base import HardwareJobInfo
 
 if TYPE_CHECKING:
     from qmon_jupyter.jobs import ExecutionJob, JobManager
+
+    from .base import ProviderError
 
 __all__ = ["Budget", "StatusMonitor", "get_monitor", "provider_health", "track"]
 
@@ -160,7 +162,7 @@ class StatusMonitor:
             backend=f"{adapter.provider_name}:{adapter.device or provider.key}",
             controller=controller,
             capabilities={k: v for k, v in caps.to_dict().items() if k != "cost"},
-            provider=self._provider_dict(provider, adapter, None),
+            provider=provider_fields(provider, adapter, None),
             unit="shots",
         )
         now = time.monotonic()
@@ -353,7 +355,10 @@ class StatusMonitor:
 
         return service(self, tracked)
 
-    def _remove(self, tracked: Tracked) -> None:
+    # What a poll uses (the PollHost interface of ._polling); called on the
+    # poller thread.
+    def untrack(self, tracked: Tracked) -> None:
+        """Stop polling ``tracked`` (its metadata stays readable, up to ``KEEP_ENDED`` jobs)."""
         with self._cond:
             if tracked.removed:
                 return
@@ -366,6 +371,69 @@ class StatusMonitor:
             if rate is not None:
                 rate.forget(tracked.job.id)
 
+    def observe_queue(self, tracked: Tracked, now: float, position: int | None) -> None:
+        """Feed the device's service-rate estimate with ``tracked``'s queue position."""
+        self._rate(tracked).observe(tracked.job.id, now, position)
+
+    def estimate(
+        self, tracked: Tracked, position: int | None, provider_eta: float | None, now: float
+    ) -> tuple[float, tuple[float, float]] | None:
+        """Return ``(eta_s, (low, high))`` for ``tracked``, or None when unknown."""
+        running_for = None if tracked.running_since is None else now - tracked.running_since
+        return eta_range(position, self._rate(tracked).rate(), provider_eta, running_for)
+
+    def provider_answered(self, provider: ProviderState) -> bool:
+        """Record an answer from ``provider``; True if its health changed."""
+        with self._cond:
+            return provider.answered(time.time())
+
+    def provider_failed(
+        self, provider: ProviderState, error: ProviderError, now: float
+    ) -> tuple[float, bool]:
+        """Record a failure; return ``(seconds to back off, whether its health changed)``.
+
+        Full jitter: the wait is uniform in ``[0, min(max_backoff_s, interval * 2**failures)]``.
+        """
+        with self._cond:
+            ceiling = min(
+                self.max_backoff_s, provider.poll_interval * 2 ** min(provider.failures + 1, 30)
+            )
+            delay = max(min(0.05, provider.poll_interval), self._rng.uniform(0, ceiling))
+            changed = provider.failed(str(error), now, delay, self.unreachable_after)
+        return delay, changed
+
+    def health_changed(self, provider: ProviderState, error: ProviderError | None) -> None:
+        """Tell the provider's jobs, the event stream and the user about its new health."""
+        health = provider.health
+        with self._cond:
+            others = [self._tracked[i] for i in provider.jobs if i in self._tracked]
+        for other in others:
+            other.job.apply_external(provider={"health": health})
+        self._publish_health(provider, None if error is None else str(error))
+        if health == HEALTHY:
+            self.notify("success", f"{provider.key} is healthy again", "polling resumed")
+        elif health == DEGRADED:
+            self.notify("warning", f"{provider.key} is degraded", f"{error}; retrying with backoff")
+        else:
+            self.notify(
+                "error",
+                f"{provider.key} is unreachable",
+                f"{provider.failures} failures in a row, last: {error}; its jobs stay tracked",
+            )
+
+    def job_backoff(self, tracked: Tracked) -> float:
+        """Return the seconds before ``tracked`` is polled again after a problem of its own."""
+        interval = tracked.interval
+        ceiling = min(self.max_backoff_s, interval * 2 ** min(tracked.job_failures, 30))
+        return max(interval, self._rng.uniform(0, ceiling))
+
+    def notify(self, level: str, title: str, message: str, job_id: str | None = None) -> None:
+        """Raise a provider notification (a failing one is logged, never raised)."""
+        try:
+            self.manager.notifications.notify(level, title, message, job_id=job_id, kind="provider")
+        except Exception:
+            log.debug("qmon status monitor: notification failed", exc_info=True)
+
     def _rate(self, tracked: Tracked) -> ServiceRate:
         key = (tracked.provider.key, tracked.info.device)
         with self._cond:
@@ -374,35 +442,6 @@ class StatusMonitor:
                 rate = self._rates[key] = ServiceRate()
             return rate
 
-    def _active_jobs_of(self, provider: ProviderState) -> list[Tracked]:
-        with self._cond:
-            return [self._tracked[i] for i in provider.jobs if i in self._tracked]
-
-    def _eta(
-        self, tracked: Tracked, position: int | None, provider_eta: float | None, now: float
-    ) -> tuple[float, tuple[float, float]] | None:
-        running_for = None if tracked.running_since is None else now - tracked.running_since
-        return eta_range(position, self._rate(tracked).rate(), provider_eta, running_for)
-
-    @staticmethod
-    def _provider_dict(
-        provider: ProviderState, adapter: Any, raw_status: str | None
-    ) -> dict[str, Any]:
-        caps = adapter.capabilities
-        return {
-            "name": provider.key,
-            "kind": adapter.provider_name,
-            "status": raw_status,
-            "job_id": str(adapter.job_id),
-            "device": adapter.device,
-            "health": provider.health,
-            "eta_range_s": None,
-            "eta_label": "estimate",
-            "queue_position": caps.show("queue_position", None),
-            "cost": caps.show("cost", None),
-            "capabilities": caps.to_dict(),
-        }
-
     def _publish_health(self, provider: ProviderState, error: str | None) -> None:
         # Into the audit trail: the store records every event kind.
         data = {"provider": provider.key, "health": provider.health, "error": error}
@@ -410,12 +449,6 @@ class StatusMonitor:
             self.manager.events.publish("system.provider_health", data=data)
         except Exception:
             log.debug("qmon status monitor: health event failed", exc_info=True)
-
-    def _notify(self, level: str, title: str, message: str, job_id: str | None = None) -> None:
-        try:
-            self.manager.notifications.notify(level, title, message, job_id=job_id, kind="provider")
-        except Exception:
-            log.debug("qmon status monitor: notification failed", exc_info=True)
 
 
 # ---------------------------------------------------------------- defaults

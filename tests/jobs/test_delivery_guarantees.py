@@ -9,7 +9,7 @@ from qmon_jupyter.core.states import TERMINAL
 from qmon_jupyter.jobs import JobManager
 
 from .._support import wait_until
-from .conftest import TIMEOUT, Gate
+from .conftest import TIMEOUT, Gate, ghz
 
 _TERMINAL = {s.value for s in TERMINAL}
 
@@ -118,7 +118,8 @@ def test_a_job_ends_failed_with_the_error_when_ending_it_raises(monkeypatch):
         b = m.submit_function(second, name="b")
         assert first.started.wait(TIMEOUT)
 
-        real_end = m._end_locked
+        lifecycle = m._lifecycle
+        real_end = lifecycle.end_locked
         raised = []
 
         def end_once_broken(job, status, **kwargs):
@@ -127,7 +128,7 @@ def test_a_job_ends_failed_with_the_error_when_ending_it_raises(monkeypatch):
                 raise RuntimeError("ending broke")
             return real_end(job, status, **kwargs)
 
-        monkeypatch.setattr(m, "_end_locked", end_once_broken)
+        monkeypatch.setattr(lifecycle, "end_locked", end_once_broken)
         first.finish()
         assert a.wait(TIMEOUT)
         assert a.status.value == "failed"
@@ -141,17 +142,22 @@ def test_a_job_ends_failed_with_the_error_when_ending_it_raises(monkeypatch):
         m.shutdown(wait=True, cancel_futures=True, cancel_running=True)
 
 
-def test_a_raising_checkpoint_never_keeps_a_cancelled_job_running(manager, monkeypatch):
+def test_a_raising_checkpoint_never_keeps_a_cancelled_job_running(
+    manager, gated_plans, monkeypatch
+):
     """A raising checkpoint (monkeypatched: formatting counts has no real way to fail)."""
+    from qmon_jupyter.jobs._simulation import SimulationRun
 
-    def broken_checkpoint(job):
+    def broken_checkpoint(run):
         raise RuntimeError("checkpoint broke")
 
-    monkeypatch.setattr(manager, "_checkpoint", broken_checkpoint)
-    gate = Gate()
-    job = manager.submit_function(gate)
-    assert gate.started.wait(TIMEOUT)
+    monkeypatch.setattr(SimulationRun, "checkpoint_data", broken_checkpoint)
+    manager.events.subscribe(lambda e: None, kinds=["job.checkpoint"])  # so one is built
+    job = manager.submit(ghz(3), shots=300, seed=1, batch_size=100)
+    plan = gated_plans[0]
+    assert plan.entered.wait(TIMEOUT)
     assert job.cancel() is True
+    plan.release(3)
     assert job.wait(TIMEOUT)
     assert job.status.value == "cancelled"
     assert wait_until(lambda: manager.stats()["by_status"]["running"] == 0)

@@ -8,7 +8,7 @@ import pytest
 
 from qmon_jupyter.executors import LocalExecutor
 from qmon_jupyter.jobs import JobManager
-from qmon_jupyter.jobs import manager as manager_module
+from qmon_jupyter.jobs import _executors as registry_module
 
 from .._support import wait_until
 from .conftest import TIMEOUT, ghz
@@ -47,7 +47,7 @@ class Factory:
 @pytest.fixture
 def factory(monkeypatch):
     made = Factory()
-    monkeypatch.setattr(manager_module, "create_executor", made)
+    monkeypatch.setattr(registry_module, "create_executor", made)
     return made
 
 
@@ -95,7 +95,7 @@ def test_shutdown_without_wait_and_nothing_running_closes_them_at_once(factory):
 def test_a_slow_executor_creation_does_not_block_other_submits(monkeypatch):
     gate = threading.Event()
     factory = Factory(gate)
-    monkeypatch.setattr(manager_module, "create_executor", factory)
+    monkeypatch.setattr(registry_module, "create_executor", factory)
     m = JobManager()
     outcome: list[object] = []
     slow = threading.Thread(
@@ -122,7 +122,7 @@ def test_a_slow_executor_creation_does_not_block_other_submits(monkeypatch):
 def test_two_submits_racing_to_create_one_backend_share_one_executor(monkeypatch):
     gate = threading.Event()
     factory = Factory(gate)
-    monkeypatch.setattr(manager_module, "create_executor", factory)
+    monkeypatch.setattr(registry_module, "create_executor", factory)
     m = JobManager()
     jobs: list[object] = []
     threads = [
@@ -154,7 +154,7 @@ def test_two_submits_racing_to_create_one_backend_share_one_executor(monkeypatch
 def test_an_executor_created_while_shutting_down_is_closed(monkeypatch):
     gate = threading.Event()
     factory = Factory(gate)
-    monkeypatch.setattr(manager_module, "create_executor", factory)
+    monkeypatch.setattr(registry_module, "create_executor", factory)
     m = JobManager()
     errors: list[BaseException] = []
 

@@ -94,7 +94,7 @@ def test_pause_without_the_capability_is_refused_with_state_unchanged(manager):
         name="x", backend="ibm", controller=Controller(), capabilities=CAPS
     )
     job.apply_external(status="running")
-    with pytest.raises(JobStateError, match="cannot be paused"):
+    with pytest.raises(JobStateError, match=r"cannot pause job \w+ on ibm: not supported"):
         job.pause()
     assert job.status is S.RUNNING
 
@@ -137,3 +137,32 @@ def test_provider_moves_step_only_through_allowed_transitions():
     assert transition_path(S.QUEUED, S.COMPLETED) == (S.RUNNING, S.COMPLETED)
     assert transition_path(S.COMPLETED, S.RUNNING) is None
     assert transition_path(S.RUNNING, S.QUEUED) is None
+
+
+def test_a_job_first_seen_completed_publishes_one_status_event_from_pending(manager):
+    events: list[dict] = []
+    manager.events.subscribe(events.append, kinds=["job.status"])
+    job = manager.add_external_job(
+        name="x", backend="b", controller=Controller(), capabilities=CAPS
+    )
+    job.apply_external(status=S.COMPLETED, result=Result(job.id, counts={"1": 2}, shots=2))
+    assert job.wait(TIMEOUT)
+    assert manager.events.flush(TIMEOUT)
+    moves = [(e["data"]["from"], e["data"]["to"]) for e in events if e["job_id"] == job.id]
+    assert moves == [("pending", "completed")]  # never a "running" it did not have
+    assert job.snapshot()["started_at"] is not None  # it ran, on the provider
+
+
+def test_a_paused_job_failing_publishes_one_status_event_from_paused(manager):
+    events: list[dict] = []
+    manager.events.subscribe(events.append, kinds=["job.status"])
+    caps = {**CAPS, "pause": True}
+    job = manager.add_external_job(
+        name="x", backend="b", controller=PausableController(), capabilities=caps
+    )
+    job.apply_external(status="paused")
+    job.apply_external(status="failed", error=("ProviderError", "lost"))
+    assert job.wait(TIMEOUT)
+    assert manager.events.flush(TIMEOUT)
+    moves = [(e["data"]["from"], e["data"]["to"]) for e in events if e["job_id"] == job.id]
+    assert moves == [("pending", "paused"), ("paused", "failed")]

@@ -89,14 +89,17 @@ class JobLifecycle(RuleBasedStateMachine):
     @invariant()
     def queue_positions_are_one_to_k(self):
         m = self.manager
+        scheduler = m._scheduler
         with m._lock:  # one consistent view of the queue and the statuses
-            queued = [j for j in m._jobs.values() if j._status is S.QUEUED]
-            assert [j._queue_position for j in m._queue] == list(range(1, len(m._queue) + 1))
-            assert set(queued) == set(m._queue)
-            holding = [j for j in m._jobs.values() if j._status in (S.RUNNING, S.PAUSED)]
-            assert len(holding) == m._running <= LIMIT
-            if m._queue:
-                assert m._running == LIMIT
+            jobs, queue = list(m._lifecycle.jobs.values()), list(scheduler._queue)
+            running = scheduler._running
+            queued = [j for j in jobs if j.status is S.QUEUED]
+            assert [j.queue_position for j in queue] == list(range(1, len(queue) + 1))
+            assert set(queued) == set(queue)
+            holding = [j for j in jobs if j.status in (S.RUNNING, S.PAUSED)]
+            assert len(holding) == running <= LIMIT
+            if queue:
+                assert running == LIMIT
 
     @invariant()
     def stats_add_up(self):
