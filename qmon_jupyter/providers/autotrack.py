@@ -185,32 +185,32 @@ def _returns_job(function: Callable, hook: Hook) -> Callable:
 
 def _starts_self(function: Callable) -> Callable:
     @functools.wraps(function)
-    def submit(job: Any, *args: Any, **kwargs: Any) -> Any:
+    def submit(primitive_job: Any, *args: Any, **kwargs: Any) -> Any:
         timing = _Timing()
-        work = getattr(job, "_function", None)
+        work = getattr(primitive_job, "_function", None)
         if not callable(work) or not autotracking():
-            return function(job, *args, **kwargs)
-        # The job's work runs on a thread of its own: mark it, so the jobs it makes
-        # are part of this one. Only for the submit call: the job keeps its function.
+            return function(primitive_job, *args, **kwargs)
+        # The primitive_job's work runs on a thread of its own: mark it, so the jobs it makes
+        # are part of this one. Only for the submit call: the primitive_job keeps its function.
         try:
-            job._function = timing.around(work)
-        except Exception:  # a job that refuses it runs unmarked (and untimed)
-            log.debug("qmon autotrack: cannot mark the work of %r", job, exc_info=True)
-            outcome = function(job, *args, **kwargs)
+            primitive_job._function = timing.around(work)
+        except Exception:  # a primitive_job that refuses it runs unmarked (and untimed)
+            log.debug("qmon autotrack: cannot mark the work of %r", primitive_job, exc_info=True)
+            outcome = function(primitive_job, *args, **kwargs)
         else:
             try:
-                outcome = function(job, *args, **kwargs)
+                outcome = function(primitive_job, *args, **kwargs)
             finally:
-                job._function = work
+                primitive_job._function = work
         if not _nested():
-            _follow(job, timing)
+            _follow(primitive_job, timing)
         return outcome
 
     return submit
 
 
 class _Timing:
-    """When a job ran as the hook saw it (``time.monotonic()``; None: not yet, or unseen).
+    """When a primitive_job ran as the hook saw it (``time.monotonic()``; None: not yet, or unseen).
 
     What an adapter's ``observe()`` is given, for jobs whose provider keeps no times.
     """
