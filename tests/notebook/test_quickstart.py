@@ -51,7 +51,7 @@ def test_the_quickstart_demonstrates_each_step(executed):
     text = _text(executed)
     assert "'00'" in text  # the Bell counts
     assert "'11'" in text
-    assert "line 4, column 5" in text  # the OpenQASM mistake
+    assert "line 5 of the cell, column 5" in text  # the OpenQASM mistake, as the editor counts
     assert "after pause: paused" in text
     assert "after resume: running" in text
     assert "finally: completed converged" in text
