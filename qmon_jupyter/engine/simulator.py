@@ -24,10 +24,17 @@ import numpy as np
 from qmon_jupyter.errors import QmonError, ResourceError
 
 from ._blas import single_threaded_blas
-from ._errors import ShotsError, check_continue, validate_seed, validate_shots
+from ._errors import (
+    ShotsError,
+    check_continue,
+    dtype_of,
+    validate_precision,
+    validate_seed,
+    validate_shots,
+)
 from .analysis import analyse, validate_circuit
 from .fusion import DEFAULT_WIDTH, FusedGate, fuse
-from .memory import MAX_QUBITS, available_memory, estimate_memory
+from .memory import available_memory, check_qubits, estimate_memory
 from .sampling import batch_rng, format_keys, outcome_distribution, sample_outcomes
 from .trajectory import apply_gate, build_steps, run_trajectories
 
@@ -57,44 +64,57 @@ class SimulationPlan:
         The circuit.
     mode
         ``"sample"`` or ``"trajectory"`` (see the module docstring).
+    precision
+        ``"double"`` (complex128, the default) or ``"single"`` (complex64).
     memory_bytes
         The estimated peak memory of running it.
+
+    Raises
+    ------
+    PrecisionError
+        For a precision other than ``"single"`` or ``"double"``.
+    ResourceError
+        For more than :data:`~qmon_jupyter.engine.MAX_QUBITS` qubits.
     """
 
-    def __init__(self, circuit: Circuit, *, fusion_width: int = DEFAULT_WIDTH) -> None:
+    def __init__(
+        self, circuit: Circuit, *, fusion_width: int = DEFAULT_WIDTH, precision: str = "double"
+    ) -> None:
+        self.precision = validate_precision(precision)
         validate_circuit(circuit)
-        if circuit.num_qubits > MAX_QUBITS:
-            needed = estimate_memory(circuit.num_qubits, "sample")
-            raise ResourceError(
-                f"{circuit.num_qubits} qubits is more than a statevector engine can hold "
-                f"(at most {MAX_QUBITS}; it would need {needed} bytes)",
-                needed_bytes=needed,
-                available_bytes=0,
-            )
         self.circuit = circuit
         self.fusion_width = fusion_width
         self._analysis = analyse(circuit)
-        self.memory_bytes = estimate_memory(circuit.num_qubits, self._analysis.mode)
+        check_qubits(circuit.num_qubits, self._analysis.mode, precision)
+        self.memory_bytes = estimate_memory(circuit.num_qubits, self._analysis.mode, precision)
         self._init_cache()
 
     def _init_cache(self) -> None:
         self._lock = threading.Lock()  # guards the cached results below (one evolution at a time)
         self._blocks: list[FusedGate] | None = None
         self._steps: list[object] | None = None
-        self._probs: np.ndarray | None = None  # sample mode: outcome probabilities
-        self._cdf: np.ndarray | None = None
+        self._probs: np.ndarray | None = None  # sample mode: outcome probabilities (or None)
+        self._cdf: np.ndarray | None = None  # sample mode: their cumulative sums
         self._prefix_state: np.ndarray | None = None  # trajectory mode
 
     def __getstate__(self) -> dict[str, Any]:
-        return {"circuit": self.circuit, "fusion_width": self.fusion_width}
+        return {
+            "circuit": self.circuit,
+            "fusion_width": self.fusion_width,
+            "precision": self.precision,
+        }
 
     def __setstate__(self, state: dict[str, Any]) -> None:
-        self.__init__(state["circuit"], fusion_width=state["fusion_width"])  # type: ignore[misc]
+        self.__init__(  # type: ignore[misc]
+            state["circuit"],
+            fusion_width=state["fusion_width"],
+            precision=state.get("precision", "double"),
+        )
 
     def __repr__(self) -> str:
         return (
             f"SimulationPlan(num_qubits={self.num_qubits}, mode={self.mode!r}, "
-            f"memory_bytes={self.memory_bytes})"
+            f"precision={self.precision!r}, memory_bytes={self.memory_bytes})"
         )
 
     @property
@@ -115,7 +135,7 @@ class SimulationPlan:
     @property
     def evolved(self) -> bool:
         """Whether the one-off evolution is done and cached."""
-        return self._probs is not None or self._prefix_state is not None
+        return self._cdf is not None or self._prefix_state is not None
 
     @property
     def blocks(self) -> list[FusedGate]:
@@ -179,7 +199,7 @@ class SimulationPlan:
     ) -> np.ndarray:
         blocks = self.blocks
         try:
-            state = np.zeros(1 << self.num_qubits, dtype=np.complex128)
+            state = np.zeros(1 << self.num_qubits, dtype=dtype_of(self.precision))
         except MemoryError:  # memory went elsewhere since prepare() checked it
             raise ResourceError(
                 f"cannot allocate the {self.num_qubits}-qubit statevector",
@@ -250,7 +270,6 @@ class SimulationPlan:
         self.evolve(should_continue)
         rng = batch_rng(seed, int(index))
         if self.mode == "sample":
-            assert self._probs is not None
             assert self._cdf is not None
             return sample_outcomes(self._cdf, self._probs, shots, rng)
         return self._run_trajectories(shots, rng, should_continue)
