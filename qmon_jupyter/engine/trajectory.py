@@ -242,7 +242,8 @@ class _Branch:
                 outcome = 1 if n1 else 0
             self.forced = (*self.forced[:k], outcome)
         self.measured += 1
-        collapse(state, step.qubit, outcome, step.reset)
+        if (s1 if outcome == 0 else s0) != 0.0 or (outcome and step.reset):
+            collapse(state, step.qubit, outcome, step.reset)  # else: already collapsed
         self.norm2 = _rescale_if_small(state, s1 if outcome else s0)
         self.clbits = _write(self.clbits, step.clbit, outcome)
 
