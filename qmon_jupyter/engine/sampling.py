@@ -147,6 +147,14 @@ def sample_outcomes(
     return draws[starts], np.diff(starts, append=shots)
 
 
+_TABLE_BITS = 32  # up to this width, digits come from a byte table (wider: a column a bit)
+
+# _DIGITS[b] is the 8 ASCII digits of byte b, most significant bit first
+_DIGITS = (
+    ord("0") + ((np.arange(256, dtype=np.uint16)[:, None] >> np.arange(7, -1, -1)) & 1)
+).astype(np.uint8)
+
+
 def format_keys(outcomes: np.ndarray, bit_map: Sequence[tuple[int, int]], width: int) -> list[str]:
     """Bitstrings (clbit 0 rightmost) for outcome indices.
 
@@ -155,10 +163,26 @@ def format_keys(outcomes: np.ndarray, bit_map: Sequence[tuple[int, int]], width:
     """
     if width == 0:
         return [""] * len(outcomes)
-    # one row of ASCII digits per outcome, newline-terminated, split in one C call
-    chars = np.full((len(outcomes), width + 1), ord("0"), dtype=np.uint8)
-    chars[:, width] = ord("\n")
     values = np.asarray(outcomes, dtype=np.int64)
-    for j, c in bit_map:
-        chars[:, width - 1 - c] = ord("0") + ((values >> j) & 1)
-    return chars.tobytes().decode("ascii").split("\n")[:-1]
+    if width > _TABLE_BITS:  # one column per clbit
+        chars = np.full((len(values), width + 1), ord("0"), dtype=np.uint8)
+        chars[:, width] = ord("\n")
+        for j, c in bit_map:
+            chars[:, width - 1 - c] = ord("0") + ((values >> j) & 1)
+        return chars.tobytes().decode("ascii").split("\n")[:-1]
+    if any(j != c for j, c in bit_map):  # move each outcome bit to its clbit
+        register = np.zeros(len(values), dtype=np.int64)
+        for j, c in bit_map:
+            register |= ((values >> j) & 1) << c
+        values = register
+    # one row of ASCII digits per outcome, newline-terminated, split in one C call;
+    # the digits come a byte at a time from a 256-entry table
+    nbytes = -(-width // 8)
+    chars = np.empty((len(values), 8 * nbytes + 1), dtype=np.uint8)
+    chars[:, -1] = ord("\n")
+    for m in range(nbytes):  # byte m of the value: columns from the right
+        byte = (values >> (8 * m)) & 255
+        col = 8 * (nbytes - 1 - m)
+        chars[:, col : col + 8] = _DIGITS[byte.astype(np.intp)]
+    text = chars[:, 8 * nbytes - width :]
+    return np.ascontiguousarray(text).tobytes().decode("ascii").split("\n")[:-1]
