@@ -83,6 +83,7 @@ def simulate_statevector(
     should_continue: Callable[[], bool] | None = None,
     precision: str = "double",
     on_block: Callable[[int, int], None] | None = None,
+    on_work: Callable[[float, float], None] | None = None,
 ) -> np.ndarray:
     """Return the final statevector of ``circuit`` (qubit 0 = least significant bit).
 
@@ -90,7 +91,7 @@ def simulate_statevector(
     array returned is the one the engine evolved in place (no copy is made).
     Terminal measurements are ignored. A mid-circuit measurement or reset, or a
     conditioned gate, raises :class:`~qmon_jupyter.QmonError` naming it.
-    ``should_continue`` and ``on_block`` are as in :func:`run`.
+    ``should_continue``, ``on_block`` and ``on_work`` are as in :func:`run`.
 
     Raises
     ------
@@ -103,7 +104,7 @@ def simulate_statevector(
     precision = validate_precision(precision)
     plan = SimulationPlan(_to_circuit(circuit), precision=precision)
     _check_memory(estimate_memory(plan.num_qubits, "statevector", precision))
-    return plan.statevector(should_continue, on_block)
+    return plan.statevector(should_continue, on_block, on_work)
 
 
 def run(
@@ -116,6 +117,7 @@ def run(
     on_batch: Callable[[int, int], None] | None = None,
     on_block: Callable[[int, int], None] | None = None,
     precision: str = "double",
+    on_work: Callable[[float, float], None] | None = None,
 ) -> dict[str, int]:
     """Run ``circuit`` for ``shots`` shots and return the counts.
 
@@ -133,13 +135,18 @@ def run(
     batch_size
         Shots per batch (default: about ten batches).
     should_continue
-        Asked between batches and between gate blocks; returning False raises
-        :class:`~qmon_jupyter.engine.Interrupted`.
+        Asked between batches, between gate blocks and, on large states,
+        within a block (every few tens of milliseconds of work); returning
+        False raises :class:`~qmon_jupyter.engine.Interrupted`.
     on_batch
         Called as ``on_batch(done_shots, total_shots)`` after each batch.
     on_block
         Called as ``on_block(done_blocks, total_blocks)`` during the one-off
         evolution of the state (see :meth:`SimulationPlan.evolve`).
+    on_work
+        Called as ``on_work(done_work, total_work)`` during the evolution, in
+        estimated work units (:attr:`SimulationPlan.block_costs`): progress
+        weighted by work rather than by blocks.
     precision
         ``"double"`` (complex128) or ``"single"`` (complex64), see :func:`prepare`.
 
@@ -160,7 +167,7 @@ def run(
     if seed is None:
         seed = secrets.randbits(63)
     sizes = plan.batch_sizes(shots, batch_size)
-    plan.evolve(should_continue, on_block)
+    plan.evolve(should_continue, on_block, on_work)
     dense: np.ndarray | None = None
     sparse: Counter[int] = Counter()
     done = 0

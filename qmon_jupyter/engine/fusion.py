@@ -22,7 +22,7 @@ if TYPE_CHECKING:
 
     from qmon_jupyter.circuits.ir import Instruction
 
-__all__ = ["DEFAULT_WIDTH", "FusedGate", "Fuser", "fuse"]
+__all__ = ["DEFAULT_WIDTH", "FusedGate", "Fuser", "block_cost", "fuse"]
 
 #: Default maximum number of qubits of a fused block.
 DEFAULT_WIDTH = 5
@@ -40,6 +40,28 @@ class FusedGate:
     matrix: np.ndarray | None
     diagonal: np.ndarray | None
     num_gates: int
+
+
+# Estimated work of a block per amplitude, in units of one streaming pass over
+# the state: a diagonal is one multiply pass; a dense k-qubit block reads and
+# writes the state (gathered, or strided in place) and does 2**k complex
+# multiply-adds per amplitude, about _MAC_PER_PASS of which cost one pass.
+_DENSE_PASSES = 2.0
+_MAC_PER_PASS = 8.0
+
+
+def block_cost(gate: FusedGate, num_qubits: int) -> float:
+    """Estimated work of applying ``gate`` to a ``num_qubits``-qubit state.
+
+    In amplitude-passes (one streaming pass over ``2**num_qubits``
+    amplitudes = ``2**num_qubits``): comparable between blocks of one plan and
+    between plans, proportional to time on one machine. The job layer weights
+    progress by it (see :attr:`~qmon_jupyter.engine.SimulationPlan.block_costs`).
+    """
+    amplitudes = float(1 << num_qubits)
+    if gate.diagonal is not None:
+        return amplitudes
+    return amplitudes * (_DENSE_PASSES + (1 << len(gate.qubits)) / _MAC_PER_PASS)
 
 
 @dataclass(slots=True)

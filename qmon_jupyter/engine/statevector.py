@@ -17,6 +17,7 @@ from __future__ import annotations
 import os
 import threading
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import lru_cache
 from itertools import product
@@ -28,7 +29,7 @@ from ._blas import controllable
 from .gates import apply_to_matrix
 
 if TYPE_CHECKING:
-    from collections.abc import Sequence
+    from collections.abc import Callable, Iterator, Sequence
 
 __all__ = [
     "BLOCK_AMPLITUDES",
@@ -36,6 +37,7 @@ __all__ = [
     "apply_unitary",
     "num_threads",
     "release_buffers",
+    "yielding",
 ]
 
 #: Amplitudes per block (2**15 amplitudes = 512 KiB of complex128: a block and
@@ -56,6 +58,13 @@ _DIAG_LOW_BITS = 12
 
 # Below this many amplitudes a state is processed by the calling thread only.
 _PARALLEL_MIN = 1 << 17
+
+# With a yield hook set (see yielding()), a gate on a larger state is applied
+# in slices of about this many amplitudes, the hook called between them: at
+# 30 qubits a pass over the state takes seconds, a slice some tens of ms.
+_YIELD_AMPLITUDES = 1 << 22
+
+_hook = threading.local()  # the calling thread's yield hook (see yielding())
 
 _pool_lock = threading.Lock()  # guards the creation of _pool
 _pool: ThreadPoolExecutor | None = None
@@ -311,7 +320,35 @@ def apply_diagonal(state: np.ndarray, diag: np.ndarray, targets: Sequence[int]) 
     _run_blocks(work, list(range(rows)), state.size)
 
 
+@contextmanager
+def yielding(hook: Callable[[float], None] | None) -> Iterator[None]:
+    """Call ``hook(fraction of the gate done)`` between slices of each gate applied here.
+
+    Only gates on states of more than :data:`_YIELD_AMPLITUDES` amplitudes are
+    sliced, and only in the calling thread. ``hook`` may raise (for example
+    :class:`~qmon_jupyter.engine.Interrupted`): every slice already started has
+    finished by then, so the state is a partly applied gate, never a torn write.
+    """
+    previous = getattr(_hook, "hook", None)
+    _hook.hook = hook
+    try:
+        yield
+    finally:
+        _hook.hook = previous
+
+
 def _run_blocks(work: object, indices: Sequence[object], size: int) -> None:
+    hook = getattr(_hook, "hook", None)
+    if hook is None or size <= _YIELD_AMPLITUDES or len(indices) < 2:
+        _run_slice(work, indices, size)
+        return
+    per = max(1, len(indices) * _YIELD_AMPLITUDES // size)
+    for start in range(0, len(indices), per):
+        _run_slice(work, indices[start : start + per], size)
+        hook(min(1.0, (start + per) / len(indices)))
+
+
+def _run_slice(work: object, indices: Sequence[object], size: int) -> None:
     threads = num_threads()
     if threads == 1 or size < _PARALLEL_MIN or len(indices) < 2:
         work(indices)  # type: ignore[operator]

@@ -121,6 +121,10 @@ def collapse(state: np.ndarray, qubit: int, outcome: int, reset: bool) -> None:
         zero[...] = 0
 
 
+# Steps of a branch between two questions to should_continue (each step is at
+# least one pass over the state; this keeps the overhead of asking negligible).
+_CHECK_EVERY = 16
+
 # Rescale a branch's state when its squared norm falls below this (far above
 # the types' smallest normal numbers: amplitudes are 2**-15 of the norm at 30 qubits).
 _RESCALE_BELOW = {np.dtype(np.complex64): 1e-12, np.dtype(np.complex128): 1e-150}
@@ -185,6 +189,8 @@ def run_trajectories(
             job.snapshot = None
         branch = _Branch(job, pending, rng, held)
         for index in range(job.resume_at, len(steps)):
+            if index % _CHECK_EVERY == 0:  # a long branch stays cancellable
+                check_continue(should_continue)
             branch.step(state, steps[index], index, counts)
         if branch.shots:
             counts[branch.clbits] += branch.shots
