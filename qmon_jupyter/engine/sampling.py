@@ -37,21 +37,28 @@ def batch_rng(seed: int | None, index: int) -> np.random.Generator:
 def marginal_probabilities(state: np.ndarray, qubits: Sequence[int]) -> np.ndarray:
     """Probabilities of the outcomes of measuring ascending ``qubits`` (bit j = ``qubits[j]``).
 
-    Uses one float64 array of the state's length (computed in chunks, no
-    complex temporaries), summed down to ``2**len(qubits)`` entries.
+    Summed chunk by chunk (2**16 amplitudes each): only ``2**len(qubits)``
+    float64 entries and chunk-sized temporaries are allocated, never an array
+    of the state's length.
     """
     n = state.size.bit_length() - 1
-    p = np.empty(state.size, dtype=np.float64)
-    for a in range(0, state.size, _CHUNK):
-        chunk = state[a : a + _CHUNK]
-        out = p[a : a + _CHUNK]
-        np.multiply(chunk.real, chunk.real, out=out)
-        out += np.square(chunk.imag)
-    if list(qubits) == list(range(n)):
-        return p
-    # axis of qubit q is n-1-q; keep the measured axes, sum the others
-    drop = tuple(n - 1 - q for q in range(n) if q not in set(qubits))
-    return np.ascontiguousarray(p.reshape((2,) * n).sum(axis=drop)).ravel()
+    c = min(n, 16)
+    chunk_size = 1 << c
+    measured = list(qubits)
+    low = [q for q in measured if q < c]  # the low bits of an outcome index
+    high = [q for q in measured if q >= c]
+    drop = tuple(c - 1 - q for q in range(c) if q not in set(low))
+    out = np.zeros(1 << len(measured), dtype=np.float64)
+    width = 1 << len(low)
+    for a in range(0, state.size, chunk_size):
+        chunk = state[a : a + chunk_size]
+        p = np.square(chunk.real, dtype=np.float64)
+        p += np.square(chunk.imag, dtype=np.float64)
+        part = p.reshape((2,) * c).sum(axis=drop).ravel() if drop else p
+        h = a >> c
+        offset = sum(((h >> (q - c)) & 1) << j for j, q in enumerate(high)) * width
+        out[offset : offset + width] += part
+    return out
 
 
 def outcome_distribution(

@@ -115,11 +115,17 @@ def collapse(state: np.ndarray, qubit: int, outcome: int, reset: bool) -> None:
     if outcome == 0:
         one[...] = 0
     elif reset:
-        np.copyto(zero, one)
+        # the halves interleave in one buffer, so numpy would copy through a
+        # temporary as large as them: copy a few rows at a time instead
+        rows = max(1, _COPY_AMPLITUDES >> qubit)
+        for r in range(0, zero.shape[0], rows):
+            np.copyto(zero[r : r + rows], one[r : r + rows])
         one[...] = 0
     else:
         zero[...] = 0
 
+
+_COPY_AMPLITUDES = 1 << 16  # amplitudes per copy of a reset (its temporaries stay small)
 
 # Steps of a branch between two questions to should_continue (each step is at
 # least one pass over the state; this keeps the overhead of asking negligible).
