@@ -48,7 +48,8 @@ def estimate_memory(num_qubits: int, mode: str = "sample", precision: str = "dou
     ``"sample"``: the state, whose buffer then holds the outcome probabilities
     and their cumulative sums (see :func:`.sampling.outcome_distribution`).
     ``"trajectory"``: the state after the unitary prefix (kept for every shot),
-    one working copy, and branch copies up to :func:`branch_copy_budget`.
+    one working copy, branch copies up to :func:`branch_copy_budget`, and half
+    a state of smaller temporaries (measured: 3.49 states at 20 qubits).
     ``precision`` (``"single"`` or ``"double"``) sets the bytes of an amplitude.
     """
     if num_qubits < 0:
@@ -62,7 +63,8 @@ def estimate_memory(num_qubits: int, mode: str = "sample", precision: str = "dou
     if mode == "sample":
         return state + _PROBABILITY * min(amplitudes, 1 << 16) + scratch
     if mode == "trajectory":
-        return 2 * state + branch_copy_budget(state) + scratch
+        # + half a state: final marginals, chunked copies, expanded diagonals
+        return 2 * state + branch_copy_budget(state) + state // 2 + scratch
     raise ValueError(f"unknown mode {mode!r} (expected 'statevector', 'sample' or 'trajectory')")
 
 
