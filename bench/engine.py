@@ -9,8 +9,11 @@ statevector, ``max_parallel_threads`` = ``--threads``) and for
 ``qmon_jupyter.engine.simulate_statevector`` (its block threads and the BLAS
 threads set to the same number), with the fidelity between the two states;
 peak memory of the engine (tracemalloc, in a separate untimed run) over the
-statevector's bytes; and 10^6 shots sampled from a 20-qubit state. Prints a
-markdown table.
+statevector's bytes; and 10^6 shots sampled from a 20-qubit state. Each
+statevector row is also timed with ``precision="single"``, with its fidelity
+to Aer's state. ``--large qft:28:double qv:30:single ...`` instead runs each
+given circuit in its own process (engine only) and reports its time and peak
+RSS over the state's bytes. Prints markdown tables.
 """
 
 from __future__ import annotations
@@ -22,6 +25,10 @@ import platform
 import sys
 import time
 import tracemalloc
+from pathlib import Path
+
+# Bench the checkout this script is in, not whatever qmon_jupyter is installed.
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 
 def _setup_threads(threads: int) -> str:
@@ -94,7 +101,14 @@ def bench_statevector(families, sizes, threads, repeat):
             del res
             t_ours, ours = _time(lambda c=circuit: simulate_statevector(c), repeat)
             fid = abs(np.vdot(aer_state, ours)) ** 2
-            del ours, aer_state
+            del ours
+            t_single, single = _time(
+                lambda c=circuit: simulate_statevector(c, precision="single"), repeat
+            )
+            wide = single.astype(np.complex128)
+            fid_single = abs(np.vdot(aer_state, wide)) ** 2 / np.vdot(wide, wide).real
+            del wide
+            del single, aer_state
             gc.collect()
             release_buffers()  # count the per-thread block buffers too
             tracemalloc.start()
@@ -113,12 +127,15 @@ def bench_statevector(families, sizes, threads, repeat):
                     "ratio": t_ours / t_aer,
                     "mem": peak / state_bytes,
                     "fid": fid,
+                    "single": t_single,
+                    "fid_single": fid_single,
                 }
             )
             r = rows[-1]
             print(
                 f"  {family} {n}: aer {t_aer:.3f}s qmon {t_ours:.3f}s ratio {r['ratio']:.2f} "
-                f"mem {r['mem']:.2f}x fidelity {fid:.12f}",
+                f"mem {r['mem']:.2f}x fidelity {fid:.12f} single {t_single:.3f}s "
+                f"fidelity {fid_single:.9f}",
                 file=sys.stderr,
                 flush=True,
             )
@@ -145,6 +162,7 @@ def bench_sampling(n, shots, threads):
     plan.evolve()
     t_sample, counts = _time(lambda: plan.run_batch(0, shots, seed=1), 3)
     assert sum(counts.values()) == shots
+    t_raw, _ = _time(lambda: plan.run_batch_raw(0, shots, seed=1), 3)
     sim = AerSimulator(method="statevector", max_parallel_threads=threads)
     t_aer_total, _ = _time(lambda: sim.run(qc, shots=shots, seed_simulator=1).result(), 1)
     sv = qc.remove_final_measurements(inplace=False)
@@ -154,10 +172,63 @@ def bench_sampling(n, shots, threads):
         "n": n,
         "shots": shots,
         "ours": t_sample,
+        "raw": t_raw,
         "distinct": len(counts),
         "mem": peak / (16 * 2**n),
         "aer_sampling": max(0.0, t_aer_total - t_aer_sv),
     }
+
+
+_LARGE = [
+    "qft:28:double",
+    "qft:28:single",
+    "qft:29:double",
+    "qft:30:single",
+    "qv:28:double",
+    "qv:28:single",
+    "qv:29:double",
+    "qv:30:single",
+]
+
+
+def _large_child(family: str, n: int, precision: str) -> None:
+    """In a child process: time one large statevector, print time and peak RSS / state."""
+    import resource
+
+    from qmon_jupyter.circuits import from_qiskit
+    from qmon_jupyter.engine import simulate_statevector
+
+    circuit = from_qiskit(_circuits(family, n))
+    t0 = time.perf_counter()
+    state = simulate_statevector(circuit, precision=precision)
+    seconds = time.perf_counter() - t0
+    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+    print(f"{seconds:.3f} {rss / state.nbytes:.4f}")
+
+
+def bench_large(specs, threads):
+    """Each FAMILY:QUBITS:PRECISION in its own process, one after the other."""
+    import subprocess
+
+    print("| circuit | qubits | precision | qmon (s) | peak RSS / state bytes |")
+    print("|---|---:|---|---:|---:|")
+    for spec in specs:
+        family, n, precision = spec.split(":")
+        code = (
+            f"import sys; sys.path.insert(0, {str(Path(__file__).resolve().parent)!r}); "
+            f"import engine; engine._setup_threads({threads}); "
+            f"engine._large_child({family!r}, {int(n)}, {precision!r})"
+        )
+        out = subprocess.run(
+            [sys.executable, "-c", code], capture_output=True, text=True, check=False
+        )
+        if out.returncode:
+            print(f"| {family} | {n} | {precision} | failed: {out.stderr.strip()[-200:]} | |")
+            continue
+        seconds, ratio = out.stdout.split()[-2:]
+        name = "quantum volume" if family == "qv" else "QFT"
+        print(f"| {name} | {n} | {precision} | {float(seconds):.1f} | {float(ratio):.3f} |")
+        sys.stdout.flush()
 
 
 def main(argv=None):
@@ -166,7 +237,17 @@ def main(argv=None):
     parser.add_argument("--threads", type=int, default=os.cpu_count() or 1)
     parser.add_argument("--repeat", type=int, default=1, help="best of N timed runs")
     parser.add_argument("--sizes", type=int, nargs="*", default=None)
+    parser.add_argument(
+        "--large",
+        nargs="*",
+        metavar="FAMILY:QUBITS:PRECISION",
+        help="only large runs, each in its own process, e.g. qft:28:double qv:30:single "
+        "(time and peak RSS / state bytes of the engine; no Aer)",
+    )
     args = parser.parse_args(argv)
+    if args.large is not None:
+        bench_large(args.large or _LARGE, args.threads)
+        return
     sizes = args.sizes or ([10, 12, 14] if args.quick else [16, 20, 22, 24])
     sample_n, shots = (14, 10**5) if args.quick else (20, 10**6)
     blas = _setup_threads(args.threads)
@@ -190,25 +271,27 @@ def main(argv=None):
     sampling = bench_sampling(sample_n, shots, args.threads)
     print()
     print(
-        "| circuit | qubits | gates | Aer (s) | qmon (s) | qmon/Aer | peak mem / state | fidelity |"
+        "| circuit | qubits | gates | Aer (s) | qmon (s) | qmon/Aer | peak mem / state | fidelity "
+        "| qmon single (s) | single/Aer | fidelity single |"
     )
-    print("|---|---:|---:|---:|---:|---:|---:|---:|")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     for r in rows:
         name = "quantum volume" if r["circuit"] == "qv" else "QFT"
         print(
             f"| {name} | {r['n']} | {r['gates']} | {r['aer']:.3f} | {r['ours']:.3f} | "
-            f"{r['ratio']:.2f} | {r['mem']:.2f} | {r['fid']:.12f} |"
+            f"{r['ratio']:.2f} | {r['mem']:.2f} | {r['fid']:.12f} | {r['single']:.3f} | "
+            f"{r['single'] / r['aer']:.2f} | {r['fid_single']:.9f} |"
         )
     print()
     print(
-        "| sampling | qubits | shots | distinct outcomes | qmon (s) | Aer (s, est.) "
-        "| peak mem / state (evolve + probabilities) |"
+        "| sampling | qubits | shots | distinct outcomes | qmon raw (s) | qmon dict (s) "
+        "| Aer (s, est.) | peak mem / state (evolve + probabilities) |"
     )
-    print("|---|---:|---:|---:|---:|---:|---:|")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|")
     s = sampling
     print(
-        f"| QV + measure all | {s['n']} | {s['shots']:,} | {s['distinct']:,} | {s['ours']:.3f} | "
-        f"{s['aer_sampling']:.3f} | {s['mem']:.2f} |"
+        f"| QV + measure all | {s['n']} | {s['shots']:,} | {s['distinct']:,} | {s['raw']:.3f} | "
+        f"{s['ours']:.3f} | {s['aer_sampling']:.3f} | {s['mem']:.2f} |"
     )
     print()
     print(f"total bench time: {time.perf_counter() - started:.0f} s")

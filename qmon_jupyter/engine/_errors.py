@@ -13,12 +13,27 @@ if TYPE_CHECKING:
 
 __all__ = [
     "MAX_SHOTS",
+    "PRECISIONS",
+    "SEED_STREAM_VERSION",
     "Interrupted",
+    "PrecisionError",
     "ShotsError",
     "check_continue",
+    "dtype_of",
+    "validate_precision",
     "validate_seed",
     "validate_shots",
 ]
+
+#: Version of the random stream: the same seed, batch size and circuit give
+#: the same counts in every release with the same version (double precision;
+#: single precision is its own stream, see :func:`.sampling.sample_outcomes`).
+#: Version 2 (issue #15) changed trajectory mode only: a measurement's
+#: probability is now ``|psi_1|^2 / (|psi_0|^2 + |psi_1|^2)`` of a state that is
+#: not rescaled after each collapse, so an outcome that is certain has
+#: probability exactly 0 or 1 and draws no random number. Sample-mode counts
+#: are those of version 1.
+SEED_STREAM_VERSION = 2
 
 #: Largest number of shots one run accepts.
 MAX_SHOTS = 10**12
@@ -30,6 +45,36 @@ class Interrupted(QmonError):  # noqa: N818 - the contract's name
 
 class ShotsError(QmonError, ValueError):
     """A shot count that is not a positive integer (or is absurdly large)."""
+
+
+class PrecisionError(QmonError, ValueError):
+    """A ``precision=`` other than ``"single"`` or ``"double"``."""
+
+
+#: The precisions a simulation can be run in, and the amplitude type of each.
+PRECISIONS: dict[str, type[np.complexfloating]] = {
+    "single": np.complex64,
+    "double": np.complex128,
+}
+
+
+def validate_precision(precision: object) -> str:
+    """Return ``precision`` if it is ``"single"`` or ``"double"``.
+
+    Raises
+    ------
+    PrecisionError
+        For anything else, naming the choices.
+    """
+    if not isinstance(precision, str) or precision not in PRECISIONS:
+        choices = " or ".join(repr(p) for p in PRECISIONS)
+        raise PrecisionError(f"precision must be {choices}, got {precision!r}")
+    return precision
+
+
+def dtype_of(precision: str) -> np.dtype:
+    """Return the numpy amplitude type of a validated ``precision``."""
+    return np.dtype(PRECISIONS[precision])
 
 
 def validate_shots(shots: object) -> int:

@@ -22,7 +22,7 @@ if TYPE_CHECKING:
 
     from qmon_jupyter.circuits.ir import Instruction
 
-__all__ = ["DEFAULT_WIDTH", "FusedGate", "fuse"]
+__all__ = ["DEFAULT_WIDTH", "FusedGate", "Fuser", "block_cost", "fuse"]
 
 #: Default maximum number of qubits of a fused block.
 DEFAULT_WIDTH = 5
@@ -40,6 +40,28 @@ class FusedGate:
     matrix: np.ndarray | None
     diagonal: np.ndarray | None
     num_gates: int
+
+
+# Estimated work of a block per amplitude, in units of one streaming pass over
+# the state: a diagonal is one multiply pass; a dense k-qubit block reads and
+# writes the state (gathered, or strided in place) and does 2**k complex
+# multiply-adds per amplitude, about _MAC_PER_PASS of which cost one pass.
+_DENSE_PASSES = 2.0
+_MAC_PER_PASS = 8.0
+
+
+def block_cost(gate: FusedGate, num_qubits: int) -> float:
+    """Estimated work of applying ``gate`` to a ``num_qubits``-qubit state.
+
+    In amplitude-passes (one streaming pass over ``2**num_qubits``
+    amplitudes = ``2**num_qubits``): comparable between blocks of one plan and
+    between plans, proportional to time on one machine. The job layer weights
+    progress by it (see :attr:`~qmon_jupyter.engine.SimulationPlan.block_costs`).
+    """
+    amplitudes = float(1 << num_qubits)
+    if gate.diagonal is not None:
+        return amplitudes
+    return amplitudes * (_DENSE_PASSES + (1 << len(gate.qubits)) / _MAC_PER_PASS)
 
 
 @dataclass(slots=True)
@@ -61,14 +83,24 @@ def _emit(block: _Block) -> FusedGate:
     return FusedGate(qubits, m, None, len(block.ops))
 
 
-def fuse(ops: Iterable[Instruction], width: int = DEFAULT_WIDTH) -> list[FusedGate]:
-    """Fuse unitary, unconditioned ``ops`` (in circuit order) into blocks of ``<= width`` qubits.
+class Fuser:
+    """A fusion in progress: gates go in one by one, finished blocks come out.
 
-    Gates wider than ``width`` become blocks of their own.
+    Blocks on disjoint qubits commute, so a measurement, reset or conditioned
+    gate needs only the blocks on *its* qubits to be finished before it
+    (:meth:`close`); the others stay open across it and keep growing. Every
+    segment between measurements and resets is fused once per circuit this
+    way, and a reset does not cut the fusion of the qubits it leaves alone.
     """
-    out: list[FusedGate] = []
-    owner: dict[int, _Block] = {}  # qubit -> the open block holding it (open blocks are disjoint)
-    for counter, op in enumerate(ops):
+
+    def __init__(self, width: int = DEFAULT_WIDTH) -> None:
+        self.width = width
+        self._owner: dict[int, _Block] = {}  # qubit -> its open block (open blocks are disjoint)
+        self._counter = 0
+
+    def add(self, op: Instruction) -> list[FusedGate]:
+        """Take a unitary, unconditioned gate; return the blocks it finished (in order)."""
+        owner = self._owner
         qs = set(op.qubits)
         touching: list[_Block] = []
         for q in op.qubits:
@@ -76,18 +108,44 @@ def fuse(ops: Iterable[Instruction], width: int = DEFAULT_WIDTH) -> list[FusedGa
             if b is not None and all(b is not t for t in touching):
                 touching.append(b)
         union = qs.union(*(b.qubits for b in touching))
-        if len(union) <= width:
+        out: list[FusedGate] = []
+        if len(union) <= self.width:
             touching.sort(key=lambda b: b.order)
-            block = _Block(union, [o for b in touching for o in b.ops], counter)
+            block = _Block(union, [o for b in touching for o in b.ops], self._counter)
             block.ops.append(op)
         else:
             for b in sorted(touching, key=lambda b: b.order):
                 out.append(_emit(b))
                 for q in b.qubits:
                     del owner[q]
-            block = _Block(qs, [op], counter)
+            block = _Block(qs, [op], self._counter)
+        self._counter += 1
         for q in block.qubits:
             owner[q] = block
-    remaining = {id(b): b for b in owner.values()}
-    out.extend(_emit(b) for b in sorted(remaining.values(), key=lambda b: b.order))
+        return out
+
+    def close(self, qubits: Iterable[int] | None = None) -> list[FusedGate]:
+        """Finish the open blocks on ``qubits`` (every open block if None), oldest first."""
+        if qubits is None:
+            blocks = {id(b): b for b in self._owner.values()}
+        else:
+            blocks = {id(b): b for q in qubits if (b := self._owner.get(q)) is not None}
+        out = []
+        for b in sorted(blocks.values(), key=lambda b: b.order):
+            out.append(_emit(b))
+            for q in b.qubits:
+                del self._owner[q]
+        return out
+
+
+def fuse(ops: Iterable[Instruction], width: int = DEFAULT_WIDTH) -> list[FusedGate]:
+    """Fuse unitary, unconditioned ``ops`` (in circuit order) into blocks of ``<= width`` qubits.
+
+    Gates wider than ``width`` become blocks of their own.
+    """
+    fuser = Fuser(width)
+    out: list[FusedGate] = []
+    for op in ops:
+        out.extend(fuser.add(op))
+    out.extend(fuser.close())
     return out

@@ -18,8 +18,8 @@ if TYPE_CHECKING:
 __all__ = [
     "batch_rng",
     "format_keys",
+    "half_norms",
     "marginal_probabilities",
-    "measure_probability",
     "outcome_distribution",
     "sample_outcomes",
 ]
@@ -37,47 +37,71 @@ def batch_rng(seed: int | None, index: int) -> np.random.Generator:
 def marginal_probabilities(state: np.ndarray, qubits: Sequence[int]) -> np.ndarray:
     """Probabilities of the outcomes of measuring ascending ``qubits`` (bit j = ``qubits[j]``).
 
-    Uses one float64 array of the state's length (computed in chunks, no
-    complex temporaries), summed down to ``2**len(qubits)`` entries.
+    Summed chunk by chunk (2**16 amplitudes each): only ``2**len(qubits)``
+    float64 entries and chunk-sized temporaries are allocated, never an array
+    of the state's length.
     """
     n = state.size.bit_length() - 1
-    p = np.empty(state.size, dtype=np.float64)
-    for a in range(0, state.size, _CHUNK):
-        chunk = state[a : a + _CHUNK]
-        out = p[a : a + _CHUNK]
-        np.multiply(chunk.real, chunk.real, out=out)
-        out += np.square(chunk.imag)
-    if list(qubits) == list(range(n)):
-        return p
-    # axis of qubit q is n-1-q; keep the measured axes, sum the others
-    drop = tuple(n - 1 - q for q in range(n) if q not in set(qubits))
-    return np.ascontiguousarray(p.reshape((2,) * n).sum(axis=drop)).ravel()
+    c = min(n, 16)
+    chunk_size = 1 << c
+    measured = list(qubits)
+    low = [q for q in measured if q < c]  # the low bits of an outcome index
+    high = [q for q in measured if q >= c]
+    drop = tuple(c - 1 - q for q in range(c) if q not in set(low))
+    out = np.zeros(1 << len(measured), dtype=np.float64)
+    width = 1 << len(low)
+    for a in range(0, state.size, chunk_size):
+        chunk = state[a : a + chunk_size]
+        p = np.square(chunk.real, dtype=np.float64)
+        p += np.square(chunk.imag, dtype=np.float64)
+        part = p.reshape((2,) * c).sum(axis=drop).ravel() if drop else p
+        h = a >> c
+        offset = sum(((h >> (q - c)) & 1) << j for j, q in enumerate(high)) * width
+        out[offset : offset + width] += part
+    return out
 
 
-def outcome_distribution(state: np.ndarray, qubits: Sequence[int]) -> tuple[np.ndarray, np.ndarray]:
+def outcome_distribution(
+    state: np.ndarray, qubits: Sequence[int]
+) -> tuple[np.ndarray | None, np.ndarray]:
     """Return (probabilities, cumulative sums) of measuring ascending ``qubits``.
 
-    Consumes ``state``.
+    Consumes ``state``: no second state-sized array is ever allocated.
 
-    The probabilities are written over the state's own buffer, front to back
-    (entry ``i`` of the float64 view lies inside amplitudes already read), and
-    the cumulative sums go in the buffer's second half: no second state-sized
-    array is ever allocated. ``state`` is garbage afterwards.
+    complex128: the float64 probabilities are written over the state's own
+    buffer, front to back (entry ``i`` of the float64 view lies inside
+    amplitudes already read), and the cumulative sums go in the buffer's
+    second half. complex64 with every qubit measured: the buffer holds one
+    float64 per amplitude, so the probabilities are summed into cumulative
+    sums in place and ``None`` is returned for them (:func:`sample_outcomes`
+    then always inverts the cumulative sums). ``state`` is garbage afterwards.
     """
     n = state.size.bit_length() - 1
     size = state.size
     buf = state.view(np.float64)
     p = buf[:size]
+    single = state.dtype == np.complex64
     c = min(_CHUNK // 16, size)  # the temporaries stay small
-    first = np.square(state[:c].real)  # the first chunk's output overlaps its input
-    first += np.square(state[:c].imag)
+    first = np.square(state[:c].real, dtype=np.float64)  # the output overlaps its input
+    first += np.square(state[:c].imag, dtype=np.float64)
     p[:c] = first
-    for a in range(c, size, c):  # p[a:a+c] overlaps state[a/2:(a+c)/2], already read
+    for a in range(c, size, c):
         chunk = state[a : a + c]
-        out = p[a : a + c]
+        if single:  # p[a:a+c] is exactly state[a:a+c]: go through a temporary
+            tmp = np.square(chunk.real, dtype=np.float64)
+            tmp += np.square(chunk.imag, dtype=np.float64)
+            p[a : a + c] = tmp
+            continue
+        out = p[a : a + c]  # overlaps state[a/2:(a+c)/2], already read
         np.multiply(chunk.real, chunk.real, out=out)
         out += np.square(chunk.imag)
-    if list(qubits) == list(range(n)):
+    full = list(qubits) == list(range(n))
+    if full and single:
+        p /= p.sum()
+        cdf = np.cumsum(p, out=p)
+        cdf[-1] = 1.0
+        return None, cdf
+    if full:
         probs, spare = p, buf[size:]
     else:
         drop = tuple(n - 1 - q for q in range(n) if q not in set(qubits))
@@ -88,23 +112,32 @@ def outcome_distribution(state: np.ndarray, qubits: Sequence[int]) -> tuple[np.n
     return probs, cdf
 
 
-def measure_probability(state: np.ndarray, qubit: int) -> float:
-    """Probability that measuring ``qubit`` of ``state`` gives 1."""
-    one = state.reshape(-1, 2, 1 << qubit)[:, 1, :]
-    return float(np.sum(one.real**2) + np.sum(one.imag**2))
+def half_norms(state: np.ndarray, qubit: int) -> tuple[float, float]:
+    """Squared norms of the amplitudes of ``state`` with ``qubit`` at 0 and at 1.
+
+    One read of the state, no temporaries (sums of products over float views,
+    accumulated in float64).
+    """
+    floats = state.view(state.real.dtype).reshape(-1, 2, 2 << qubit)
+    acc = np.float64 if floats.dtype != np.float64 else None
+    zero, one = floats[:, 0, :], floats[:, 1, :]
+    s0 = np.einsum("ij,ij->", zero, zero, dtype=acc)
+    s1 = np.einsum("ij,ij->", one, one, dtype=acc)
+    return float(s0), float(s1)
 
 
 def sample_outcomes(
-    cdf: np.ndarray, probs: np.ndarray, shots: int, rng: np.random.Generator
+    cdf: np.ndarray, probs: np.ndarray | None, shots: int, rng: np.random.Generator
 ) -> tuple[np.ndarray, np.ndarray]:
     """Draw ``shots`` outcomes; return (distinct outcome indices ascending, their counts).
 
     ``probs`` sums to 1 and ``cdf`` is its cumulative sum (last entry 1).
+    Without ``probs`` the cumulative sums are inverted whatever the shots.
     """
-    k = probs.size
+    k = cdf.size
     if shots == 0:
         return np.zeros(0, dtype=np.intp), np.zeros(0, dtype=np.int64)
-    if shots * 8 >= k:
+    if probs is not None and shots * 8 >= k:
         counts = rng.multinomial(shots, probs)
         idx = np.flatnonzero(counts)
         return idx, counts[idx]
@@ -121,6 +154,14 @@ def sample_outcomes(
     return draws[starts], np.diff(starts, append=shots)
 
 
+_TABLE_BITS = 32  # up to this width, digits come from a byte table (wider: a column a bit)
+
+# _DIGITS[b] is the 8 ASCII digits of byte b, most significant bit first
+_DIGITS = (
+    ord("0") + ((np.arange(256, dtype=np.uint16)[:, None] >> np.arange(7, -1, -1)) & 1)
+).astype(np.uint8)
+
+
 def format_keys(outcomes: np.ndarray, bit_map: Sequence[tuple[int, int]], width: int) -> list[str]:
     """Bitstrings (clbit 0 rightmost) for outcome indices.
 
@@ -129,10 +170,26 @@ def format_keys(outcomes: np.ndarray, bit_map: Sequence[tuple[int, int]], width:
     """
     if width == 0:
         return [""] * len(outcomes)
-    # one row of ASCII digits per outcome, newline-terminated, split in one C call
-    chars = np.full((len(outcomes), width + 1), ord("0"), dtype=np.uint8)
-    chars[:, width] = ord("\n")
     values = np.asarray(outcomes, dtype=np.int64)
-    for j, c in bit_map:
-        chars[:, width - 1 - c] = ord("0") + ((values >> j) & 1)
-    return chars.tobytes().decode("ascii").split("\n")[:-1]
+    if width > _TABLE_BITS:  # one column per clbit
+        chars = np.full((len(values), width + 1), ord("0"), dtype=np.uint8)
+        chars[:, width] = ord("\n")
+        for j, c in bit_map:
+            chars[:, width - 1 - c] = ord("0") + ((values >> j) & 1)
+        return chars.tobytes().decode("ascii").split("\n")[:-1]
+    if any(j != c for j, c in bit_map):  # move each outcome bit to its clbit
+        register = np.zeros(len(values), dtype=np.int64)
+        for j, c in bit_map:
+            register |= ((values >> j) & 1) << c
+        values = register
+    # one row of ASCII digits per outcome, newline-terminated, split in one C call;
+    # the digits come a byte at a time from a 256-entry table
+    nbytes = -(-width // 8)
+    chars = np.empty((len(values), 8 * nbytes + 1), dtype=np.uint8)
+    chars[:, -1] = ord("\n")
+    for m in range(nbytes):  # byte m of the value: columns from the right
+        byte = (values >> (8 * m)) & 255
+        col = 8 * (nbytes - 1 - m)
+        chars[:, col : col + 8] = _DIGITS[byte.astype(np.intp)]
+    text = chars[:, 8 * nbytes - width :]
+    return np.ascontiguousarray(text).tobytes().decode("ascii").split("\n")[:-1]

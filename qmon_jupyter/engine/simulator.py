@@ -24,11 +24,19 @@ import numpy as np
 from qmon_jupyter.errors import QmonError, ResourceError
 
 from ._blas import single_threaded_blas
-from ._errors import ShotsError, check_continue, validate_seed, validate_shots
+from ._errors import (
+    ShotsError,
+    check_continue,
+    dtype_of,
+    validate_precision,
+    validate_seed,
+    validate_shots,
+)
 from .analysis import analyse, validate_circuit
-from .fusion import DEFAULT_WIDTH, FusedGate, fuse
-from .memory import MAX_QUBITS, available_memory, estimate_memory
+from .fusion import DEFAULT_WIDTH, FusedGate, block_cost, fuse
+from .memory import available_memory, check_qubits, estimate_memory
 from .sampling import batch_rng, format_keys, outcome_distribution, sample_outcomes
+from .statevector import yielding
 from .trajectory import apply_gate, build_steps, run_trajectories
 
 if TYPE_CHECKING:
@@ -37,6 +45,26 @@ if TYPE_CHECKING:
     from qmon_jupyter.circuits.ir import Circuit
 
 __all__ = ["SimulationPlan"]
+
+
+def _slice_hook(
+    should_continue: Callable[[], bool] | None,
+    on_work: Callable[[float, float], None] | None,
+    done: float,
+    cost: float,
+    total: float,
+) -> Callable[[float], None] | None:
+    """Return what to do between slices of one block (None: do not slice it)."""
+    if should_continue is None and on_work is None:
+        return None
+
+    def hook(fraction: float) -> None:
+        if on_work is not None:
+            on_work(done + fraction * cost, total)
+        check_continue(should_continue)
+
+    return hook
+
 
 # Default number of batches a run is cut into (for progress and cancellation).
 _DEFAULT_BATCHES = 10
@@ -57,44 +85,58 @@ class SimulationPlan:
         The circuit.
     mode
         ``"sample"`` or ``"trajectory"`` (see the module docstring).
+    precision
+        ``"double"`` (complex128, the default) or ``"single"`` (complex64).
     memory_bytes
         The estimated peak memory of running it.
+
+    Raises
+    ------
+    PrecisionError
+        For a precision other than ``"single"`` or ``"double"``.
+    ResourceError
+        For more than :data:`~qmon_jupyter.engine.MAX_QUBITS` qubits.
     """
 
-    def __init__(self, circuit: Circuit, *, fusion_width: int = DEFAULT_WIDTH) -> None:
+    def __init__(
+        self, circuit: Circuit, *, fusion_width: int = DEFAULT_WIDTH, precision: str = "double"
+    ) -> None:
+        self.precision = validate_precision(precision)
         validate_circuit(circuit)
-        if circuit.num_qubits > MAX_QUBITS:
-            needed = estimate_memory(circuit.num_qubits, "sample")
-            raise ResourceError(
-                f"{circuit.num_qubits} qubits is more than a statevector engine can hold "
-                f"(at most {MAX_QUBITS}; it would need {needed} bytes)",
-                needed_bytes=needed,
-                available_bytes=0,
-            )
         self.circuit = circuit
         self.fusion_width = fusion_width
         self._analysis = analyse(circuit)
-        self.memory_bytes = estimate_memory(circuit.num_qubits, self._analysis.mode)
+        check_qubits(circuit.num_qubits, self._analysis.mode, precision)
+        self.memory_bytes = estimate_memory(circuit.num_qubits, self._analysis.mode, precision)
         self._init_cache()
 
     def _init_cache(self) -> None:
         self._lock = threading.Lock()  # guards the cached results below (one evolution at a time)
         self._blocks: list[FusedGate] | None = None
+        self._costs: tuple[float, ...] | None = None
         self._steps: list[object] | None = None
-        self._probs: np.ndarray | None = None  # sample mode: outcome probabilities
-        self._cdf: np.ndarray | None = None
+        self._probs: np.ndarray | None = None  # sample mode: outcome probabilities (or None)
+        self._cdf: np.ndarray | None = None  # sample mode: their cumulative sums
         self._prefix_state: np.ndarray | None = None  # trajectory mode
 
     def __getstate__(self) -> dict[str, Any]:
-        return {"circuit": self.circuit, "fusion_width": self.fusion_width}
+        return {
+            "circuit": self.circuit,
+            "fusion_width": self.fusion_width,
+            "precision": self.precision,
+        }
 
     def __setstate__(self, state: dict[str, Any]) -> None:
-        self.__init__(state["circuit"], fusion_width=state["fusion_width"])  # type: ignore[misc]
+        self.__init__(  # type: ignore[misc]
+            state["circuit"],
+            fusion_width=state["fusion_width"],
+            precision=state.get("precision", "double"),
+        )
 
     def __repr__(self) -> str:
         return (
             f"SimulationPlan(num_qubits={self.num_qubits}, mode={self.mode!r}, "
-            f"memory_bytes={self.memory_bytes})"
+            f"precision={self.precision!r}, memory_bytes={self.memory_bytes})"
         )
 
     @property
@@ -115,7 +157,7 @@ class SimulationPlan:
     @property
     def evolved(self) -> bool:
         """Whether the one-off evolution is done and cached."""
-        return self._probs is not None or self._prefix_state is not None
+        return self._cdf is not None or self._prefix_state is not None
 
     @property
     def blocks(self) -> list[FusedGate]:
@@ -123,6 +165,23 @@ class SimulationPlan:
         if self._blocks is None:
             self._blocks = fuse(self._analysis.prefix, self.fusion_width)
         return self._blocks
+
+    @property
+    def block_costs(self) -> tuple[float, ...]:
+        """Estimated work of each of :attr:`blocks`, in amplitude-passes.
+
+        ``on_block(i, total)`` and ``on_work`` report against these: weight the
+        evolution's progress by ``sum(block_costs[:i]) / sum(block_costs)``
+        rather than by ``i / total`` (see :func:`.fusion.block_cost`).
+        """
+        if self._costs is None:
+            self._costs = tuple(block_cost(b, self.num_qubits) for b in self.blocks)
+        return self._costs
+
+    @property
+    def evolution_work(self) -> float:
+        """Estimated work of the one-off evolution (the sum of :attr:`block_costs`)."""
+        return float(sum(self.block_costs))
 
     def release(self) -> None:
         """Drop the cached probabilities or prefix state (the next batch evolves again)."""
@@ -155,18 +214,23 @@ class SimulationPlan:
         self,
         should_continue: Callable[[], bool] | None = None,
         on_block: Callable[[int, int], None] | None = None,
+        on_work: Callable[[float, float], None] | None = None,
     ) -> None:
         """Do the one-off evolution (thread-safe; a no-op once done).
 
         Sample mode caches the outcome probabilities; trajectory mode caches
         the state after the unitary prefix. ``should_continue()`` is asked
-        before each fused block (False raises :class:`Interrupted` and caches
-        nothing); ``on_block(done, total)`` is told after each.
+        before each fused block and, on states of more than 2**22 amplitudes,
+        between slices of a block (tens of milliseconds of work each): False
+        raises :class:`Interrupted` and caches nothing, and a callback that
+        blocks pauses the evolution there. ``on_block(done, total)`` is told
+        after each block; ``on_work(done, total)`` after each block and slice,
+        in the estimated work units of :attr:`block_costs`.
         """
         with self._lock:
             if self.evolved:
                 return
-            state = self._evolve_state(should_continue, on_block)
+            state = self._evolve_state(should_continue, on_block, on_work)
             if self.mode == "trajectory":
                 self._prefix_state = state
                 return
@@ -176,10 +240,12 @@ class SimulationPlan:
         self,
         should_continue: Callable[[], bool] | None,
         on_block: Callable[[int, int], None] | None,
+        on_work: Callable[[float, float], None] | None = None,
     ) -> np.ndarray:
         blocks = self.blocks
+        costs = self.block_costs
         try:
-            state = np.zeros(1 << self.num_qubits, dtype=np.complex128)
+            state = np.zeros(1 << self.num_qubits, dtype=dtype_of(self.precision))
         except MemoryError:  # memory went elsewhere since prepare() checked it
             raise ResourceError(
                 f"cannot allocate the {self.num_qubits}-qubit statevector",
@@ -187,19 +253,26 @@ class SimulationPlan:
                 available_bytes=available_memory(),
             ) from None
         state[0] = 1.0
-        total = len(blocks)
+        total, work = len(blocks), float(sum(costs))
+        done = 0.0
         with single_threaded_blas():
             for i, gate in enumerate(blocks):
                 check_continue(should_continue)
-                apply_gate(state, gate)
+                hook = _slice_hook(should_continue, on_work, done, costs[i], work)
+                with yielding(hook):
+                    apply_gate(state, gate)
+                done += costs[i]
                 if on_block is not None:
                     on_block(i + 1, total)
+                if on_work is not None:
+                    on_work(done, work)
         return state
 
     def statevector(
         self,
         should_continue: Callable[[], bool] | None = None,
         on_block: Callable[[int, int], None] | None = None,
+        on_work: Callable[[float, float], None] | None = None,
     ) -> np.ndarray:
         """Evolve a fresh state and return it (sample mode only; final measurements are ignored)."""
         if self.mode != "sample":
@@ -213,7 +286,7 @@ class SimulationPlan:
                 f"the circuit has {what} (on qubit {op.qubits[0]}), so it has no single final "
                 "statevector; run it with shots instead"
             )
-        return self._evolve_state(should_continue, on_block)
+        return self._evolve_state(should_continue, on_block, on_work)
 
     # -- batches ---------------------------------------------------------------
 
@@ -250,7 +323,6 @@ class SimulationPlan:
         self.evolve(should_continue)
         rng = batch_rng(seed, int(index))
         if self.mode == "sample":
-            assert self._probs is not None
             assert self._cdf is not None
             return sample_outcomes(self._cdf, self._probs, shots, rng)
         return self._run_trajectories(shots, rng, should_continue)

@@ -1,4 +1,4 @@
-"""In-place application of k-qubit unitaries to a complex128 statevector.
+"""In-place application of k-qubit unitaries to a complex64 or complex128 statevector.
 
 The state is viewed (without copying) as a multi-dimensional array whose axes
 are the target qubits and the runs of untouched qubits between them. It is
@@ -8,6 +8,8 @@ multiplied by the gate with one BLAS ``matmul``, and scattered back. Buffers
 stay in cache and temporaries stay small whatever the size of the state, and
 blocks are shared among a few threads (numpy releases the GIL for copies and
 BLAS calls). Diagonal gates are a broadcast multiply, with no buffer at all.
+Gates arrive in complex128 and are cast to the state's type (single precision
+multiplies in complex64 BLAS); the state is never copied whole.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from __future__ import annotations
 import os
 import threading
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import lru_cache
 from itertools import product
@@ -26,7 +29,7 @@ from ._blas import controllable
 from .gates import apply_to_matrix
 
 if TYPE_CHECKING:
-    from collections.abc import Sequence
+    from collections.abc import Callable, Iterator, Sequence
 
 __all__ = [
     "BLOCK_AMPLITUDES",
@@ -34,6 +37,7 @@ __all__ = [
     "apply_unitary",
     "num_threads",
     "release_buffers",
+    "yielding",
 ]
 
 #: Amplitudes per block (2**15 amplitudes = 512 KiB of complex128: a block and
@@ -55,9 +59,16 @@ _DIAG_LOW_BITS = 12
 # Below this many amplitudes a state is processed by the calling thread only.
 _PARALLEL_MIN = 1 << 17
 
+# With a yield hook set (see yielding()), a gate on a larger state is applied
+# in slices of about this many amplitudes, the hook called between them: at
+# 30 qubits a pass over the state takes seconds, a slice some tens of ms.
+_YIELD_AMPLITUDES = 1 << 22
+
+_hook = threading.local()  # the calling thread's yield hook (see yielding())
+
 _pool_lock = threading.Lock()  # guards the creation of _pool
 _pool: ThreadPoolExecutor | None = None
-_local = threading.local()  # per-thread scratch buffers (two of BLOCK_AMPLITUDES)
+_local = threading.local()  # per-thread scratch buffers (two of BLOCK_AMPLITUDES per dtype)
 
 
 @lru_cache(maxsize=1)
@@ -101,13 +112,16 @@ def release_buffers() -> None:
     _generation += 1
 
 
-def _scratch(size: int) -> tuple[np.ndarray, np.ndarray]:
-    bufs = getattr(_local, "bufs", None)
-    if bufs is None or bufs[0].size < size or _local.generation != _generation:
-        _local.bufs = None  # free the old pair before allocating the new one
-        bufs = (np.empty(size, np.complex128), np.empty(size, np.complex128))
-        _local.bufs = bufs
+def _scratch(size: int, dtype: np.dtype) -> tuple[np.ndarray, np.ndarray]:
+    if getattr(_local, "generation", None) != _generation:
+        _local.bufs = {}  # free every old pair
         _local.generation = _generation
+    key = dtype.char
+    bufs = _local.bufs.get(key)
+    if bufs is None or bufs[0].size < size:
+        _local.bufs[key] = None  # free the old pair before allocating the new one
+        bufs = (np.empty(size, dtype), np.empty(size, dtype))
+        _local.bufs[key] = bufs
     return bufs[0][:size], bufs[1][:size]
 
 
@@ -181,25 +195,27 @@ def apply_unitary(state: np.ndarray, u: np.ndarray, targets: Sequence[int]) -> N
     """Apply ``u`` to ``state`` in place; ``targets`` ascending, ``targets[0]`` = index LSB."""
     layout = _block_layout(state.size.bit_length() - 1, tuple(targets))
     view = state.reshape(layout.shape).transpose(layout.order)
+    dtype = state.dtype
     dim = u.shape[0]
     inner, block_shape = layout.inner, layout.block_shape
     if len(layout.indices) == 1:  # a small state: one block, no thread hand-off
-        a, b = _scratch(dim * inner)
+        a, b = _scratch(dim * inner, dtype)
         np.copyto(a.reshape(block_shape), view[()])
-        np.matmul(u, a.reshape(dim, inner), out=b.reshape(dim, inner))
+        np.matmul(u.astype(dtype, copy=False), a.reshape(dim, inner), out=b.reshape(dim, inner))
         np.copyto(view[()], b.reshape(block_shape))
         return
     lo, hi = targets[0], targets[-1]
     limit = min(_WINDOW_BITS, len(targets) + _WINDOW_SLACK)
     if hi + 1 <= limit:  # the gate lives in the lowest bits: rows @ window.T
-        _apply_rows(state, _window(u, targets, 0, hi + 1))
+        _apply_rows(state, _window(u, targets, 0, hi + 1).astype(dtype, copy=False))
         return
     if hi - lo + 1 <= limit and lo >= _MIN_COLUMN_BITS:  # consecutive bits: window @ columns
-        _apply_columns(state, _window(u, targets, lo, hi - lo + 1), lo)
+        _apply_columns(state, _window(u, targets, lo, hi - lo + 1).astype(dtype, copy=False), lo)
         return
+    u = u.astype(dtype, copy=False)
 
     def work(chunk: Sequence[tuple[int, ...]]) -> None:
-        a, b = _scratch(dim * inner)
+        a, b = _scratch(dim * inner, dtype)
         a2 = a.reshape(dim, inner)
         b2 = b.reshape(dim, inner)
         av = a.reshape(block_shape)
@@ -227,7 +243,7 @@ def _apply_rows(state: np.ndarray, m: np.ndarray) -> None:
     step = max(1, BLOCK_AMPLITUDES // d)
 
     def work(chunk: Sequence[int]) -> None:
-        buf, _ = _scratch(step * d)
+        buf, _ = _scratch(step * d, state.dtype)
         for a in chunk:
             src = rows[a : a + step]
             out = buf[: src.size].reshape(src.shape)
@@ -246,7 +262,7 @@ def _apply_columns(state: np.ndarray, m: np.ndarray, lo: int) -> None:
     tasks = [(h, c) for h in range(view.shape[0]) for c in range(0, low, cols)]
 
     def work(chunk: Sequence[tuple[int, int]]) -> None:
-        buf, _ = _scratch(d * cols)
+        buf, _ = _scratch(d * cols, state.dtype)
         out = buf.reshape(d, cols)
         for h, c in chunk:
             src = view[h, :, c : c + cols]
@@ -278,7 +294,7 @@ def apply_diagonal(state: np.ndarray, diag: np.ndarray, targets: Sequence[int]) 
         shape = [1] * len(high)
         shape[axis] = 2
         combos = combos | (np.arange(2).reshape(shape) << j)
-    pattern = diag[combos[..., None] + low_index]
+    pattern = diag.astype(state.dtype, copy=False)[combos[..., None] + low_index]
     # the state: (gap, 2, gap, 2, ..., gap, 2**low) from the most significant bit down
     view_shape: list[int] = []
     pattern_shape: list[int] = []
@@ -304,7 +320,35 @@ def apply_diagonal(state: np.ndarray, diag: np.ndarray, targets: Sequence[int]) 
     _run_blocks(work, list(range(rows)), state.size)
 
 
+@contextmanager
+def yielding(hook: Callable[[float], None] | None) -> Iterator[None]:
+    """Call ``hook(fraction of the gate done)`` between slices of each gate applied here.
+
+    Only gates on states of more than :data:`_YIELD_AMPLITUDES` amplitudes are
+    sliced, and only in the calling thread. ``hook`` may raise (for example
+    :class:`~qmon_jupyter.engine.Interrupted`): every slice already started has
+    finished by then, so the state is a partly applied gate, never a torn write.
+    """
+    previous = getattr(_hook, "hook", None)
+    _hook.hook = hook
+    try:
+        yield
+    finally:
+        _hook.hook = previous
+
+
 def _run_blocks(work: object, indices: Sequence[object], size: int) -> None:
+    hook = getattr(_hook, "hook", None)
+    if hook is None or size <= _YIELD_AMPLITUDES or len(indices) < 2:
+        _run_slice(work, indices, size)
+        return
+    per = max(1, len(indices) * _YIELD_AMPLITUDES // size)
+    for start in range(0, len(indices), per):
+        _run_slice(work, indices[start : start + per], size)
+        hook(min(1.0, (start + per) / len(indices)))
+
+
+def _run_slice(work: object, indices: Sequence[object], size: int) -> None:
     threads = num_threads()
     if threads == 1 or size < _PARALLEL_MIN or len(indices) < 2:
         work(indices)  # type: ignore[operator]

@@ -2,9 +2,19 @@
 
 Shots are grouped: at a measurement the shots of a branch split by one
 binomial draw, and each branch is followed once with its whole share of
-shots. A sibling branch is replayed from the cached prefix state with its
-outcomes forced, so memory stays at two states whatever the number of
-branches. A trailing run of plain measurements is sampled jointly.
+shots. The steps (fused gate blocks between measurements, resets and
+conditioned gates) are built once per plan and shared by every branch and
+batch; a measurement or reset only finishes the blocks on its own qubit (see
+:class:`.fusion.Fuser`). A sibling branch starts from a copy of the state at
+its split while copies fit (:func:`.memory.branch_copy_budget`: one copy for
+all but small states, the newest split's), else it is replayed from the cached
+prefix state with its outcomes forced: memory stays at three states whatever
+the number of branches. A trailing run of plain measurements is sampled jointly.
+
+A measurement costs one read of the state (the squared norms of both halves,
+so the probability needs no normalised state) and a write of half of it; the
+state is not rescaled after a collapse, only when its norm gets small enough
+to approach the underflow of its type.
 """
 
 from __future__ import annotations
@@ -20,8 +30,8 @@ from qmon_jupyter.circuits.ir import NON_UNITARY, Condition, Instruction
 from . import memory
 from ._errors import check_continue
 from .analysis import measurement_map
-from .fusion import FusedGate, fuse
-from .sampling import marginal_probabilities, measure_probability
+from .fusion import FusedGate, Fuser, fuse
+from .sampling import half_norms, marginal_probabilities
 from .statevector import apply_diagonal, apply_unitary
 
 if TYPE_CHECKING:
@@ -53,7 +63,12 @@ class Tail:
 
 
 def build_steps(rest: Sequence[Instruction], width: int) -> list[object]:
-    """Turn the instructions after the prefix into steps (fused runs of gates in between)."""
+    """Turn the instructions after the prefix into steps, fusing across measurements.
+
+    Non-unitary steps stay in circuit order; a fused block on qubits a
+    measurement, reset or conditioned gate does not touch may be finished after
+    it (they commute).
+    """
     # the trailing run of plain measurements becomes one joint sample
     tail_start = len(rest)
     while (
@@ -63,19 +78,18 @@ def build_steps(rest: Sequence[Instruction], width: int) -> list[object]:
     ):
         tail_start -= 1
     steps: list[object] = []
-    run: list[Instruction] = []
+    fuser = Fuser(width)
     for op in rest[:tail_start]:
         if op.condition is None and op.name not in NON_UNITARY:
-            run.append(op)
+            steps.extend(fuser.add(op))
             continue
-        steps.extend(fuse(run, width))
-        run = []
+        steps.extend(fuser.close(op.qubits))
         if op.name in ("measure", "reset"):
             clbit = op.clbits[0] if op.name == "measure" else None
             steps.append(Measure(op.qubits[0], clbit, op.name == "reset", op.condition))
         else:
             steps.append(Conditional(op.condition, fuse([replace(op, condition=None)], width)[0]))
-    steps.extend(fuse(run, width))
+    steps.extend(fuser.close())
     if tail_start < len(rest):
         steps.append(Tail(*measurement_map(list(rest[tail_start:]))))
     return steps
@@ -89,13 +103,44 @@ def apply_gate(state: np.ndarray, gate: FusedGate) -> None:
         apply_unitary(state, gate.matrix, gate.qubits)  # type: ignore[arg-type]
 
 
-def collapse(state: np.ndarray, qubit: int, outcome: int, prob: float, reset: bool) -> None:
+def _halves(state: np.ndarray, qubit: int) -> tuple[np.ndarray, np.ndarray]:
+    """Return the amplitudes with ``qubit`` at 0 and at 1, as views."""
     view = state.reshape(-1, 2, 1 << qubit)
-    view[:, 1 - outcome, :] = 0
-    view *= 1.0 / np.sqrt(prob)
-    if reset and outcome == 1:
-        view[:, 0, :] = view[:, 1, :]
-        view[:, 1, :] = 0
+    return view[:, 0, :], view[:, 1, :]
+
+
+def collapse(state: np.ndarray, qubit: int, outcome: int, reset: bool) -> None:
+    """Project ``qubit`` on ``outcome`` (then flip it to 0 for a reset), without rescaling."""
+    zero, one = _halves(state, qubit)
+    if outcome == 0:
+        one[...] = 0
+    elif reset:
+        # the halves interleave in one buffer, so numpy would copy through a
+        # temporary as large as them: copy a few rows at a time instead
+        rows = max(1, _COPY_AMPLITUDES >> qubit)
+        for r in range(0, zero.shape[0], rows):
+            np.copyto(zero[r : r + rows], one[r : r + rows])
+        one[...] = 0
+    else:
+        zero[...] = 0
+
+
+_COPY_AMPLITUDES = 1 << 16  # amplitudes per copy of a reset (its temporaries stay small)
+
+# Steps of a branch between two questions to should_continue (each step is at
+# least one pass over the state; this keeps the overhead of asking negligible).
+_CHECK_EVERY = 16
+
+# Rescale a branch's state when its squared norm falls below this (far above
+# the types' smallest normal numbers: amplitudes are 2**-15 of the norm at 30 qubits).
+_RESCALE_BELOW = {np.dtype(np.complex64): 1e-12, np.dtype(np.complex128): 1e-150}
+
+
+def _rescale_if_small(state: np.ndarray, norm2: float) -> float:
+    if norm2 >= _RESCALE_BELOW[state.dtype] or norm2 <= 0.0:
+        return norm2
+    state *= state.real.dtype.type(1.0 / np.sqrt(norm2))
+    return 1.0
 
 
 def _register_value(clbits: int, condition: Condition) -> int:
@@ -111,6 +156,14 @@ class _Pending:
     snapshot: np.ndarray | None = None  # its state right after the split (else: replay)
     resume_at: int = 0  # the step after the split (with a snapshot)
     clbits: int = 0
+    norm2: float = 1.0  # squared norm of the snapshot (a replay starts from the prefix's 1)
+
+    def drop_snapshot(self) -> int:
+        """Turn this sibling into a replay from the prefix; return the bytes freed."""
+        assert self.snapshot is not None
+        freed = self.snapshot.nbytes
+        self.snapshot, self.resume_at, self.clbits, self.norm2 = None, 0, 0, 1.0
+        return freed
 
 
 def run_trajectories(
@@ -123,9 +176,9 @@ def run_trajectories(
     """Follow ``shots`` shots from the ``prefix`` state; return counts by clbit register value.
 
     A sibling branch starts from a copy of the state taken at its split while
-    the copies fit in :data:`.memory.BRANCH_COPY_BUDGET`, else it replays from the
-    prefix with its outcomes forced. Either way the random draws, and so the
-    counts, are the same.
+    the copies fit in :func:`.memory.branch_copy_budget` (newer splits first:
+    they are followed first), else it replays from the prefix with its
+    outcomes forced. Either way the random draws, and so the counts, are the same.
     """
     counts: Counter[int] = Counter()
     state = np.empty_like(prefix)
@@ -142,6 +195,8 @@ def run_trajectories(
             job.snapshot = None
         branch = _Branch(job, pending, rng, held)
         for index in range(job.resume_at, len(steps)):
+            if index % _CHECK_EVERY == 0:  # a long branch stays cancellable
+                check_continue(should_continue)
             branch.step(state, steps[index], index, counts)
         if branch.shots:
             counts[branch.clbits] += branch.shots
@@ -164,6 +219,7 @@ class _Branch:
         self.rng = rng
         self.held = held  # shared: bytes of the snapshots in pending
         self.clbits = job.clbits
+        self.norm2 = job.norm2  # squared norm of the (unscaled) state
         # a snapshot resumes after its split; a replay re-does every measurement
         self.measured = len(job.forced) if job.resume_at else 0
 
@@ -182,33 +238,45 @@ class _Branch:
             self._tail(state, step, counts)
 
     def _measure(self, state: np.ndarray, step: Measure, index: int) -> None:
-        p1 = min(1.0, max(0.0, measure_probability(state, step.qubit)))
+        s0, s1 = half_norms(state, step.qubit)
+        total = s0 + s1
+        p1 = min(1.0, max(0.0, s1 / total)) if total > 0 else 0.0
         k = self.measured
         if k < len(self.forced):
             outcome = self.forced[k]
         else:
             n1 = int(self.rng.binomial(self.shots, p1))
             if 0 < n1 < self.shots:  # split: this branch takes 0, a sibling takes 1
-                self._push_sibling(state, step, index, p1, n1)
+                self._push_sibling(state, step, index, s1, n1)
                 self.shots -= n1
                 outcome = 0
             else:
                 outcome = 1 if n1 else 0
             self.forced = (*self.forced[:k], outcome)
         self.measured += 1
-        collapse(state, step.qubit, outcome, p1 if outcome else 1.0 - p1, step.reset)
+        if (s1 if outcome == 0 else s0) != 0.0 or (outcome and step.reset):
+            collapse(state, step.qubit, outcome, step.reset)  # else: already collapsed
+        self.norm2 = _rescale_if_small(state, s1 if outcome else s0)
         self.clbits = _write(self.clbits, step.clbit, outcome)
 
-    def _push_sibling(self, state: np.ndarray, step: Measure, at: int, p1: float, n1: int) -> None:
+    def _push_sibling(self, state: np.ndarray, step: Measure, at: int, s1: float, n1: int) -> None:
         forced = (*self.forced[: self.measured], 1)
-        if self.held[0] + state.nbytes > memory.BRANCH_COPY_BUDGET:
+        budget = memory.branch_copy_budget(state.nbytes)
+        # the newest split is followed first: older siblings give up their copies for it
+        for older in self.pending:
+            if self.held[0] + state.nbytes <= budget:
+                break
+            if older.snapshot is not None:
+                self.held[0] -= older.drop_snapshot()
+        if self.held[0] + state.nbytes > budget:
             self.pending.append(_Pending(forced, n1))
             return
         snapshot = state.copy()
-        collapse(snapshot, step.qubit, 1, p1, step.reset)
+        collapse(snapshot, step.qubit, 1, step.reset)
+        norm2 = _rescale_if_small(snapshot, s1)
         self.held[0] += snapshot.nbytes
         clbits = _write(self.clbits, step.clbit, 1)
-        self.pending.append(_Pending(forced, n1, snapshot, at + 1, clbits))
+        self.pending.append(_Pending(forced, n1, snapshot, at + 1, clbits, norm2))
 
     def _tail(self, state: np.ndarray, step: Tail, counts: Counter[int]) -> None:
         probs = marginal_probabilities(state, step.measured)

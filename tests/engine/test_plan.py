@@ -263,7 +263,8 @@ def test_branch_snapshots_and_replays_give_the_same_counts(monkeypatch):
     assert run(circuit, 3000, seed=4, batch_size=1000) == with_copies
 
 
-def test_trajectory_counts_match_aer_on_layers_with_measurements():
+@pytest.mark.parametrize("precision", ["double", "single"])
+def test_trajectory_counts_match_aer_on_layers_with_measurements(precision):
     aer = pytest.importorskip("qiskit_aer")
     from scipy.stats import chi2_contingency
 
@@ -272,7 +273,7 @@ def test_trajectory_counts_match_aer_on_layers_with_measurements():
     from .conftest import qiskit_circuit
 
     circuit = _layers_with_measurements()
-    ours = run(circuit, 8000, seed=6)
+    ours = run(circuit, 8000, seed=6, precision=precision)
     from qiskit import transpile
 
     sim = aer.AerSimulator(seed_simulator=3)
