@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from qmon_jupyter.errors import ResourceError
+from qmon_jupyter.limits import memory_status
 
 from ._errors import dtype_of, validate_precision
 from .statevector import BLOCK_AMPLITUDES, num_threads
@@ -69,10 +70,11 @@ def estimate_memory(num_qubits: int, mode: str = "sample", precision: str = "dou
 
 
 def available_memory() -> int:
-    """Bytes the operating system can give this process now (psutil's ``available``)."""
-    import psutil
+    """Bytes this process can allocate now: the container's limit less its use, else the host's.
 
-    return int(psutil.virtual_memory().available)
+    See :func:`qmon_jupyter.limits.memory_status` (cgroup v2/v1, ``MEM_LIMIT``, host).
+    """
+    return memory_status().available
 
 
 def check_qubits(num_qubits: int, mode: str = "sample", precision: str = "double") -> None:
@@ -107,9 +109,11 @@ def check_memory(needed: int) -> None:
     """
     available = available_memory()
     if needed > available:
+        source = memory_status().source
+        where = "" if source == "host" else f" under the {source} memory limit"
         raise ResourceError(
             f"simulation needs {_human(needed)} ({needed} bytes) but only {_human(available)} "
-            f"({available} bytes) of memory is available",
+            f"({available} bytes) of memory is available{where}",
             needed_bytes=needed,
             available_bytes=available,
         )

@@ -104,3 +104,18 @@ def test_a_process_in_a_real_memory_cgroup_sees_its_limit(memory_cgroup):
     source, total, available = out.stdout.strip().split("|")
     assert (source, int(total)) == ("cgroup v1", GIB)
     assert 0 < int(available) < GIB
+
+
+def test_the_engine_refuses_a_simulation_the_container_limit_cannot_hold(monkeypatch):
+    from qmon_jupyter import ResourceError
+    from qmon_jupyter.engine import prepare
+
+    if memory_status().source.startswith("cgroup"):
+        pytest.skip("this process already runs under a cgroup memory limit")
+    monkeypatch.setenv("MEM_LIMIT", str(GIB))
+    ghz = 'OPENQASM 2.0;\ninclude "qelib1.inc";\nqreg q[27];\nh q[0];\n'  # 2 GiB of state
+    with pytest.raises(ResourceError, match="MEM_LIMIT memory limit") as err:
+        prepare(ghz)
+    assert err.value.needed_bytes > GIB > err.value.available_bytes
+    monkeypatch.delenv("MEM_LIMIT")
+    assert prepare(ghz, check_memory=True).num_qubits == 27  # the host has room for it
