@@ -60,6 +60,12 @@ def _job_options(func: Callable) -> Callable:
                 help="Shots per batch (progress, cancel and pause act between batches).",
             ),
             argument(
+                "--precision",
+                choices=("double", "single"),
+                default="double",
+                help="Amplitudes in complex128 (double) or complex64 (single: half the memory).",
+            ),
+            argument(
                 "--out",
                 type=str,
                 default=None,
@@ -183,6 +189,7 @@ class QmonMagics(Magics):
                 seed=args.seed,
                 batch_size=args.batch_size,
                 backend=args.backend,
+                precision=args.precision,
             )
         except (ValueError, TypeError, QmonError) as exc:
             # Refused before it started (memory, backend, shots): say why.

@@ -138,6 +138,12 @@ FIELDS: tuple[Field, ...] = (
         "executor_info", _OBJ, "The executor's own description (e.g. Dask workers)", nullable=True
     ),
     Field("memory_bytes", _INT, "The engine's memory estimate (simulations)", always=False),
+    Field(
+        "precision",
+        {"type": "string", "enum": ["single", "double"]},
+        "complex64 (single) or complex128 (double) amplitudes (simulations)",
+        always=False,
+    ),
     Field("resumed_from", _STR, "The job this one continues from a checkpoint", always=False),
 )
 

@@ -42,6 +42,7 @@ def simulation_job(
     start_batch: int,
     initial_counts: Mapping[str, int] | None,
     resumed_from: str | None,
+    precision: str = "double",
 ) -> tuple[ExecutionJob, Work]:
     """Make a simulation of ``circuit`` on the executor ``backend`` names (``submit``)."""
     from qmon_jupyter.engine import prepare, validate_shots
@@ -49,7 +50,7 @@ def simulation_job(
     circ = _to_circuit(circuit)
     shots = validate_shots(shots)
     executor = executors.get(backend)
-    plan = prepare(circ, check_memory=manager.check_memory)
+    plan = prepare(circ, check_memory=manager.check_memory, precision=precision)
     sizes = [int(s) for s in plan.batch_sizes(shots, batch_size)]
     if not 0 <= start_batch <= len(sizes):
         msg = f"start_batch must be in 0..{len(sizes)} ({len(sizes)} batches), not {start_batch}"
@@ -82,7 +83,7 @@ def simulation_job(
         # Extra snapshot keys: the engine's memory estimate, the executor's
         # own description (asked at each snapshot: its worker count moves)
         # and where a resumed job came from.
-        extra={"memory_bytes": int(plan.memory_bytes)}
+        extra={"memory_bytes": int(plan.memory_bytes), "precision": precision}
         | executor_info_extra(executor)
         | ({"resumed_from": resumed_from} if resumed_from else {}),
     )

@@ -81,6 +81,7 @@ class SimulationSpec:
                 "seed": self.seed,
                 "batch_size": self.batch_size,
                 "backend": self.backend,
+                "precision": getattr(self.plan, "precision", "double"),
             }
         return self._spec_dict
 

@@ -152,6 +152,7 @@ class JobManager:
         initial_counts: Mapping[str, int] | None = None,
         *,
         resumed_from: str | None = None,
+        precision: str = "double",
     ) -> ExecutionJob:
         """Simulate ``circuit`` on the engine as a monitored job; returns at once.
 
@@ -159,6 +160,8 @@ class JobManager:
         text or a Qiskit ``QuantumCircuit``. Without ``seed`` a random one is
         drawn (and shown in the snapshot), so every job can be reproduced and
         resumed. ``start_batch``/``initial_counts`` continue a checkpoint.
+        ``precision`` is ``"double"`` (complex128) or ``"single"`` (complex64:
+        half the memory, 30 qubits in 16 GiB).
 
         Raises
         ------
@@ -180,6 +183,7 @@ class JobManager:
             start_batch=start_batch,
             initial_counts=initial_counts,
             resumed_from=resumed_from,
+            precision=precision,
         )
         self._scheduler.admit(job, work)
         return job

@@ -160,6 +160,7 @@ def resume(job_id: str, *, manager: JobManager | None = None, store: Any = None)
         seed=spec["seed"],
         batch_size=spec.get("batch_size"),
         backend=spec.get("backend"),
+        precision=spec.get("precision", "double"),
         start_batch=int(checkpoint["batches_done"]),
         initial_counts=checkpoint["counts"],
         name=checkpoint.get("name"),

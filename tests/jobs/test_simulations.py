@@ -238,3 +238,26 @@ def test_no_checkpoint_is_built_when_nobody_listens(manager, gated_plans, monkey
     gated_plans[0].release(3)
     assert job.wait(TIMEOUT)
     assert calls == []
+
+
+def test_a_single_precision_job_gives_the_counts_of_its_seed_and_says_so(manager):
+    from .conftest import ghz
+
+    single = manager.submit(ghz(4), shots=2000, seed=9, precision="single")
+    again = manager.submit(ghz(4), shots=2000, seed=9, precision="single")
+    double = manager.submit(ghz(4), shots=2000, seed=9)
+    for job in (single, again, double):
+        assert job.wait(30)
+    assert single.snapshot()["precision"] == "single"
+    assert double.snapshot()["precision"] == "double"
+    assert single.result().counts == again.result().counts  # the seed decides
+    assert set(single.result().counts) == {"0000", "1111"}
+    assert sum(single.result().counts.values()) == 2000
+
+
+def test_an_unknown_precision_names_the_choices_and_starts_nothing(manager):
+    from .conftest import ghz
+
+    with pytest.raises(ValueError, match=r"'single' or 'double'"):
+        manager.submit(ghz(2), precision="half")
+    assert manager.jobs() == []

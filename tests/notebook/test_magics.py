@@ -228,3 +228,12 @@ def test_jobs_lists_active_and_recent_jobs_within_a_screen(ip):
     assert "done 24" in captured.stdout  # the newest finished is shown
     assert "done 0 " not in captured.stdout + " "
     assert re.match(r"Showing \d+ of \d+ jobs \(\d+ active", lines[-1]), lines[-1]
+
+
+def test_precision_single_runs_in_complex64_and_is_in_the_snapshot(ip):
+    result, _ = run(ip, f"%%qmon --shots 400 --seed 3 --precision single --out s --wait\n{BELL}")
+    job = ip.user_ns["s"]
+    assert job.snapshot()["precision"] == "single"
+    assert set(job.result().counts) == {"00", "11"}
+    result.result.close()
+    assert_usage_error(ip, f"%%qmon --precision half\n{BELL}", "invalid choice: 'half'")
