@@ -194,7 +194,7 @@ def _finish(monitor: PollHost, tracked: Tracked, update: StatusUpdate, fields: d
                 counts=counts,
                 shots=shots,
                 value=getattr(adapter, "value", None),
-                elapsed_s=job.elapsed_s or 0.0,
+                elapsed_s=_provider_elapsed(adapter, job.elapsed_s or 0.0),
             )
             job.apply_external(
                 status=_S.COMPLETED,
@@ -366,3 +366,15 @@ def _enforce_budget(monitor: PollHost, tracked: Tracked, reason: str, now: float
         job.id,
     )
     return 0.0
+
+
+def _provider_elapsed(adapter: Any, default: float) -> float:
+    """Return the provider's own run time if the adapter knows it (Aer's), else ``default``."""
+    measure = getattr(adapter, "elapsed_s", None)
+    if not callable(measure):
+        return default
+    try:
+        value = measure()
+    except Exception:  # an adapter that cannot say falls back to what was observed
+        return default
+    return float(value) if isinstance(value, (int, float)) and value >= 0 else default

@@ -29,7 +29,7 @@ from collections import deque
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from qmon_jupyter.core.states import JobStatus
+from qmon_jupyter.core.states import JobStatus, JobType
 from qmon_jupyter.core.timefmt import iso_utc
 
 from ._detect import adapter_for
@@ -158,12 +158,16 @@ class StatusMonitor:
         caps = adapter.capabilities
         controller = _Controller(self)
         job = self.manager.add_external_job(
-            name=name or f"{adapter.provider_name} job {str(adapter.job_id)[:12]}",
+            name=name
+            or getattr(adapter, "name", None)
+            or f"{adapter.provider_name} job {str(adapter.job_id)[:12]}",
             backend=f"{adapter.provider_name}:{adapter.device or provider.key}",
             controller=controller,
             capabilities={k: v for k, v in caps.to_dict().items() if k != "cost"},
             provider=provider_fields(provider, adapter, None),
-            unit="shots",
+            job_type=getattr(adapter, "job_type", None) or JobType.HARDWARE,
+            total=getattr(adapter, "total", None),
+            unit=getattr(adapter, "unit", None) or "shots",
         )
         now = time.monotonic()
         info = HardwareJobInfo(

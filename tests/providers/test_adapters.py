@@ -49,7 +49,8 @@ def test_an_aer_job_is_tracked_to_its_counts(fast_monitor):
     assert result.counts == aer_job.result().get_counts()
     assert result.shots == 300
     snap = job.snapshot()
-    assert snap["type"] == "hardware"
+    assert snap["type"] == "simulation"  # a simulator's job, with its shots
+    assert snap["total"] == 300
     assert snap["provider"]["status"] == "DONE"
     assert snap["provider"]["kind"] == "qiskit"
     assert snap["provider"]["device"] == "aer_simulator"

@@ -271,11 +271,6 @@ def test_watching_a_primitive_job_that_has_not_started_leaves_its_status_alone(m
     assert provider_job.status().name == "DONE"  # not the ERROR a too-early status() keeps
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="StatusMonitor.track() does not yet read adapter.job_type/total/unit "
-    "(it creates every provider job as hardware with no total)",
-)
 def test_an_autotracked_simulator_job_is_a_simulation_job_of_its_shots(tracking, manager):
     AerSimulator().run(bell(), shots=20_000)
     job = only_job(manager)
@@ -287,10 +282,6 @@ def test_an_autotracked_simulator_job_is_a_simulation_job_of_its_shots(tracking,
     )
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the monitor does not yet take adapter.elapsed_s() (Aer's time_taken) for the result",
-)
 def test_an_autotracked_aer_job_ran_for_aers_own_time_taken(tracking, manager):
     provider_job = AerSimulator().run(bell(), shots=20_000)
     job = only_job(manager)
