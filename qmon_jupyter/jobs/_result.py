@@ -39,6 +39,10 @@ class Result:
     value: Any = None
     elapsed_s: float = 0.0
 
+    def get_counts(self) -> dict[str, int]:
+        """Return the counts, as Qiskit's ``Result.get_counts()`` does (a copy)."""
+        return dict(self.counts)
+
     def top(self, n: int = TOP_OUTCOMES) -> list[tuple[str, int]]:
         """Return the ``n`` most frequent outcomes, most frequent first."""
         return heapq.nlargest(n, self.counts.items(), key=itemgetter(1))

@@ -261,3 +261,12 @@ def test_an_unknown_precision_names_the_choices_and_starts_nothing(manager):
     with pytest.raises(ValueError, match=r"'single' or 'double'"):
         manager.submit(ghz(2), precision="half")
     assert manager.jobs() == []
+
+
+def test_a_result_answers_get_counts_as_qiskit_users_expect(manager):
+    job = manager.submit(ghz(3), shots=500, seed=4)
+    result = job.result(TIMEOUT)
+    counts = result.get_counts()
+    assert counts == result.counts
+    counts["000"] = -1  # a copy: the result stays as it was
+    assert result.counts["000"] != -1
