@@ -147,3 +147,18 @@ def test_the_checker_sees_lazy_imports_and_skips_type_checking_ones(tmp_path):
     found = {t for node in visitor.found for t in _targets(path, node)}
     assert "qmon_jupyter.kernel" in found
     assert "qmon_jupyter.widget" not in found
+
+
+#: A module past this many lines is usually two things (split it by responsibility).
+MAX_MODULE_LINES = 500
+
+
+def test_no_module_of_the_package_or_its_tests_is_over_the_line_limit():
+    roots = (PACKAGE, PACKAGE.parent / "tests")
+    long = {
+        str(path.relative_to(PACKAGE.parent)): lines
+        for root in roots
+        for path in root.rglob("*.py")
+        if (lines := len(path.read_text(encoding="utf-8").splitlines())) > MAX_MODULE_LINES
+    }
+    assert not long, f"over {MAX_MODULE_LINES} lines: {long}"
