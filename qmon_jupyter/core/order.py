@@ -15,7 +15,14 @@ from .states import JobStatus
 if TYPE_CHECKING:
     from collections.abc import Iterable, Mapping
 
-__all__ = ["ACTIVE_ORDER_SQL", "ACTIVE_RANK", "FINISHED_ORDER_SQL", "dashboard_order"]
+__all__ = [
+    "ACTIVE_ORDER_SQL",
+    "ACTIVE_RANK",
+    "FINISHED_ORDER_SQL",
+    "active_key",
+    "dashboard_order",
+    "finished_key",
+]
 
 #: active status -> its place on the dashboard (every finished job comes after)
 ACTIVE_RANK: dict[str, int] = {
@@ -48,13 +55,21 @@ def _position(snap: Mapping[str, Any]) -> tuple[bool, float]:
     return (True, 0.0)
 
 
+def active_key(snap: Mapping[str, Any]) -> tuple:
+    """Sort key of an active job: the smallest comes first."""
+    return (ACTIVE_RANK[snap["status"]], *_position(snap), snap["created_at"] or "", snap["id"])
+
+
+def finished_key(snap: Mapping[str, Any]) -> tuple:
+    """Sort key of a finished job: the largest (the latest finished) comes first."""
+    return (snap["finished_at"] or "", snap["id"])
+
+
 def dashboard_order(jobs: Iterable[Mapping[str, Any]]) -> list:
     """Return ``jobs`` (snapshots) in the dashboard's order."""
     active, done = [], []
     for snap in jobs:
         (active if snap["status"] in ACTIVE_RANK else done).append(snap)
-    active.sort(
-        key=lambda s: (ACTIVE_RANK[s["status"]], *_position(s), s["created_at"] or "", s["id"])
-    )
-    done.sort(key=lambda s: (s["finished_at"] or "", s["id"]), reverse=True)
+    active.sort(key=active_key)
+    done.sort(key=finished_key, reverse=True)
     return active + done
