@@ -12,11 +12,19 @@ from qmon_jupyter.core.states import JobStatus, JobType
 from qmon_jupyter.core.vocabulary import write_module
 
 ROOT = Path(__file__).resolve().parents[1]
-_NAMES = "|".join([*(s.value for s in JobStatus), *(t.value for t in JobType)])
-# two names of the vocabulary side by side in a literal: a list typed out again
-_LIST = re.compile(rf"""["']({_NAMES})["'],\s*["']({_NAMES})["']""")
+# two names of one vocabulary side by side in a literal: a list typed out again
+# (the action names are also capability names: core's snapshot schema lists those)
+_LISTS = [
+    re.compile(rf"""["']({names})["'],\s*["']({names})["']""")
+    for names in (
+        "|".join(s.value for s in JobStatus),
+        "|".join(t.value for t in JobType),
+        "|".join(ACTIONS),
+    )
+]
 # still to be moved onto qmon_jupyter.core (owned elsewhere for now)
 _NOT_YET = {
+    "kernel/store_writer.py",
     "server/handlers.py",
     "server/metrics.py",
     "server/openapi.py",
@@ -24,6 +32,10 @@ _NOT_YET = {
     "store/_schema.py",
     "store/_store.py",
 }
+
+
+def _matches(text):
+    return [m for pattern in _LISTS for m in pattern.finditer(text)]
 
 
 def test_the_generated_js_vocabulary_is_the_python_one(tmp_path):
@@ -43,19 +55,19 @@ def test_the_generated_js_vocabulary_is_the_python_one(tmp_path):
     }
 
 
-def test_no_js_source_types_out_a_list_of_statuses_or_types():
+def test_no_js_source_types_out_a_list_of_statuses_types_or_actions():
     sources = [p for p in (ROOT / "js" / "src").rglob("*.js") if "generated" not in p.parts]
     assert sources
-    found = [f"{p.name}: {m.group(0)}" for p in sources for m in _LIST.finditer(p.read_text())]
+    found = [f"{p.name}: {m.group(0)}" for p in sources for m in _matches(p.read_text())]
     assert found == []
 
 
-def test_no_python_module_outside_core_types_out_a_list_of_statuses_or_types():
+def test_no_python_module_outside_core_types_out_a_list_of_statuses_types_or_actions():
     package = ROOT / "qmon_jupyter"
     found = []
     for path in package.rglob("*.py"):
         rel = path.relative_to(package).as_posix()
         if rel.startswith("core/") or rel in _NOT_YET:
             continue
-        found += [f"{rel}: {m.group(0)}" for m in _LIST.finditer(path.read_text())]
+        found += [f"{rel}: {m.group(0)}" for m in _matches(path.read_text())]
     assert found == []
