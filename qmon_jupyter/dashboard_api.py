@@ -22,6 +22,7 @@ import time
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 from .core.actions import ACTIONS
+from .core.order import dashboard_order
 from .core.snapshot import SCHEMA_VERSION
 from .core.states import ACTIVE, JobStatus, JobType
 from .core.timefmt import iso_utc
@@ -156,7 +157,7 @@ class DashboardAPI:
         """Everything a dashboard draws: active jobs first, then the most recent."""
         if self._paging:
             return self.source.dashboard_state(limit)
-        jobs = _dashboard_order(self.source.list_jobs())
+        jobs = dashboard_order(self.source.list_jobs())
         return {
             "schema": SCHEMA_VERSION,
             "generated_at": iso_utc(time.time()),
@@ -249,7 +250,7 @@ class DashboardAPI:
         """
         if self._paging:
             return self.source.hardware(limit)
-        every = _dashboard_order(self.source.list_jobs(type="hardware"))
+        every = dashboard_order(self.source.list_jobs(type="hardware"))
         providers = {p["name"]: p for p in summarize_providers(every)}
         for provider in self.source.status().get("providers", []):
             providers.setdefault(provider["name"], {**provider, "jobs": 0, "active": 0})
@@ -358,16 +359,3 @@ def summarize_providers(jobs: list[dict]) -> list[dict]:
         if info.get("health") is not None:
             entry["health"] = info["health"]
     return list(providers.values())
-
-
-def _dashboard_order(jobs: list[dict]) -> list[dict]:
-    # Active jobs first (oldest first, as they queue), then finished ones, newest first.
-    active = sorted(
-        (s for s in jobs if s["status"] in _ACTIVE), key=lambda s: (s["created_at"] or "", s["id"])
-    )
-    done = sorted(
-        (s for s in jobs if s["status"] not in _ACTIVE),
-        key=lambda s: (s["finished_at"] or s["created_at"] or "", s["id"]),
-        reverse=True,
-    )
-    return active + done

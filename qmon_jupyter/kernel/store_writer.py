@@ -21,6 +21,7 @@ import weakref
 from collections import deque
 from typing import Any
 
+from qmon_jupyter.core.actions import ACTIONS
 from qmon_jupyter.core.identity import detect_kernel_id
 from qmon_jupyter.core.timefmt import iso_now
 from qmon_jupyter.store import Store, get_store
@@ -36,7 +37,6 @@ logger = logging.getLogger(__name__)
 _MAX_BACKLOG = 10_000
 #: a command for a job no writer in this kernel knows is refused after this long
 _ORPHAN_COMMAND_S = 10.0
-_ACTIONS = ("cancel", "pause", "resume")
 
 # guards _writers (manager -> its writer); weak so a forgotten manager is freed
 _writers_lock = threading.Lock()
@@ -369,7 +369,7 @@ def _carry_out(manager: Any, cmd: dict[str, Any]) -> tuple[bool, str | None]:
             # the job's message and its notification say who cancelled it, and why
             reason = ManagerSource.cancel_reason(cmd.get("user"), cmd.get("reason"))
             manager.cancel(cmd["job_id"], reason=reason)
-        elif action in _ACTIONS:
+        elif action in ACTIONS:
             getattr(manager, action)(cmd["job_id"])
         else:
             return False, f"unknown action {action!r}"

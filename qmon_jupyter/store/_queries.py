@@ -6,6 +6,7 @@ import json
 import time
 from typing import TYPE_CHECKING, Any
 
+from qmon_jupyter.core.order import ACTIVE_ORDER_SQL, FINISHED_ORDER_SQL
 from qmon_jupyter.core.stats import JobRecord, job_statistics
 from qmon_jupyter.core.timefmt import epoch_of, iso_now
 
@@ -34,11 +35,13 @@ def _job_filter(
     return (f" WHERE {' AND '.join(where)}" if where else ""), args
 
 
-#: orders ``list_jobs`` knows (each has an index)
+#: orders ``list_jobs`` knows (each but ``active`` has an index; active jobs are few);
+#: ``active`` and ``finished`` are the dashboard's (:mod:`qmon_jupyter.core.order`)
 _ORDERS = {
     "newest": "created_at DESC, rowid DESC",
     "oldest": "created_at ASC, rowid ASC",
-    "finished": "finished_at DESC, rowid DESC",
+    "active": ACTIVE_ORDER_SQL,
+    "finished": FINISHED_ORDER_SQL,
 }
 
 
@@ -75,7 +78,7 @@ class StoreQueries:
         offset: int = 0,
         order: str = "newest",
     ) -> tuple[list[dict[str, Any]], int]:
-        """Jobs over every kernel (``order``: newest, oldest or finished first), and the total."""
+        """Jobs over every kernel (``order``: a key of ``_ORDERS``), and the total."""
         clause, args = _job_filter(status, type, kernel)
         with self._reading() as c:
             total = c.execute(f"SELECT count(*) FROM jobs{clause}", args).fetchone()[0]  # noqa: S608

@@ -433,7 +433,7 @@ class Store(StoreQueries):
         return [(str(i), str(s)) for i, s in rows]
 
 
-_UPSERT_JOB = (
+_UPSERT_JOB = (  # noqa: S608 - the terminal statuses are constants, not input
     "INSERT INTO jobs (id, kernel_id, status, type, name, backend, created_at, updated_at,"
     " finished_at, elapsed_s, done, rate, snapshot) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)"
     " ON CONFLICT(id) DO UPDATE SET kernel_id=excluded.kernel_id, status=excluded.status,"
@@ -443,7 +443,7 @@ _UPSERT_JOB = (
     " snapshot=excluded.snapshot"
     # a job ends once: once terminal its status is final; only a snapshot with that
     # same status may refresh it (no reopening, no second, different ending)
-    " WHERE jobs.status NOT IN ('completed','failed','cancelled')"
+    f" WHERE jobs.status NOT IN {_TERMINAL_SQL}"
     " OR excluded.status = jobs.status"
 )
 

@@ -10,6 +10,8 @@ from typing import Any, ClassVar
 import anywidget
 import traitlets
 
+from qmon_jupyter.core.actions import ACTIONS
+
 from ._sync import get_publisher
 
 __all__ = ["QmonWidget", "esm_source"]
@@ -46,7 +48,7 @@ class QmonWidget(anywidget.AnyWidget):
     stale_after_ms = traitlets.Int(6500).tag(sync=True)
 
     #: Job actions the front end may ask for (each a method of the job and of the manager).
-    ACTIONS: ClassVar[frozenset[str]] = frozenset({"cancel", "pause", "resume"})
+    ACTIONS: ClassVar[frozenset[str]] = frozenset(ACTIONS)
 
     #: Update messages sent, their total and largest size in bytes (JSON of the state).
     update_count = 0

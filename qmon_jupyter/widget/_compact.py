@@ -11,13 +11,13 @@ from __future__ import annotations
 import heapq
 from typing import Any
 
+from qmon_jupyter.core.order import active_key, finished_key
 from qmon_jupyter.core.snapshot import SNAPSHOT_KEYS
 from qmon_jupyter.core.states import ACTIVE as _STATES_ACTIVE
 
 __all__ = ["ACTIVE", "compact_snapshot", "select_window"]
 
 ACTIVE = frozenset(str(status) for status in _STATES_ACTIVE)
-_ACTIVE_ORDER = {"running": 0, "paused": 1, "queued": 2, "pending": 3}
 
 # What a row draws: the snapshot's keys less those only the store and REST need.
 _DROP = frozenset({"schema", "owner", "kernel_id", "started_at", "result_summary", "seed"})
@@ -57,19 +57,6 @@ def compact_snapshot(snapshot: dict) -> dict:
     return {key: value for key, value in out.items() if value is not None}
 
 
-def _active_key(snapshot: dict) -> tuple:
-    queue = snapshot.get("queue_position")
-    return (
-        _ACTIVE_ORDER.get(snapshot.get("status"), 9),
-        queue if isinstance(queue, int) else 1 << 30,
-        snapshot.get("created_at") or "",
-    )
-
-
-def _recent_key(snapshot: dict) -> str:
-    return snapshot.get("finished_at") or snapshot.get("updated_at") or ""
-
-
 def select_window(
     snapshots: list[dict],
     *,
@@ -80,12 +67,10 @@ def select_window(
 ) -> tuple[list[dict], dict]:
     """Active jobs first, then the most recent finished ones, bounded; plus counts."""
     by_status: dict[str, int] = {}
-    by_type: dict[str, int] = {}
     active: list[dict] = []
     recent: list[dict] = []
     for snap in snapshots:
         by_status[snap.get("status")] = by_status.get(snap.get("status"), 0) + 1
-        by_type[snap.get("type")] = by_type.get(snap.get("type"), 0) + 1
         if (status and snap.get("status") != status) or (job_type and snap.get("type") != job_type):
             continue
         (active if snap.get("status") in ACTIVE else recent).append(snap)
@@ -93,16 +78,13 @@ def select_window(
     size = max_active + max_recent
     # Only the window is ever shown: pick it without sorting a long history.
     active_count, recent_count = len(active), len(recent)
-    active = heapq.nsmallest(size, active, key=_active_key)
-    recent = heapq.nlargest(size, recent, key=_recent_key)
+    active = heapq.nsmallest(size, active, key=active_key)
+    recent = heapq.nlargest(size, recent, key=finished_key)
     take_active = min(active_count, size, max(max_active, size - recent_count))
     window = active[:take_active] + recent[: size - take_active]
     counts = {
         "total": len(snapshots),
         "matching": active_count + recent_count,
-        "shown": len(window),
-        "active": sum(by_status.get(s, 0) for s in ACTIVE),
         "by_status": by_status,
-        "by_type": by_type,
     }
     return [compact_snapshot(s) for s in window], counts

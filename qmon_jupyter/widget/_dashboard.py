@@ -163,7 +163,6 @@ class ExecutionDashboard(QmonWidget):
         rest = sum(_size(v) for v in (counts, state["notifications"], self.stats, self.resources))
         rest += sum(_size(state[k]) for k in ("stats", "resources") if k in state)
         state["jobs"] = _fit(window, MAX_UPDATE_BYTES - UPDATE_OVERHEAD_BYTES - rest)
-        counts["shown"] = len(state["jobs"])
         return state
 
     def _qmon_heartbeat(self) -> None:

@@ -6,6 +6,8 @@ from typing import TYPE_CHECKING, Any
 
 import traitlets
 
+from qmon_jupyter.core.states import TERMINAL
+
 from ._base import QmonWidget, esm_source
 from ._sync import get_publisher
 
@@ -14,7 +16,7 @@ if TYPE_CHECKING:
 
 __all__ = ["JobWidget", "job_mimebundle"]
 
-_TERMINAL = frozenset({"completed", "failed", "cancelled"})
+_TERMINAL = frozenset(s.value for s in TERMINAL)
 
 
 def newer(candidate: dict | None, current: dict | None) -> dict | None:

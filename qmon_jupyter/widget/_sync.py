@@ -20,6 +20,8 @@ import threading
 import time
 from typing import TYPE_CHECKING, Any, Protocol
 
+from qmon_jupyter.core.states import TERMINAL
+
 if TYPE_CHECKING:
     from collections.abc import Callable
 
@@ -266,8 +268,11 @@ class Publisher:
                 logger.exception("qmon widget update failed")
 
 
+_TERMINAL = frozenset(s.value for s in TERMINAL)
+
+
 def _is_terminal(snapshot: dict | None) -> bool:
-    return bool(snapshot) and snapshot.get("status") in {"completed", "failed", "cancelled"}
+    return bool(snapshot) and snapshot.get("status") in _TERMINAL
 
 
 _PUBLISHER: Publisher | None = None

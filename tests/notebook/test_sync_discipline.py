@@ -9,6 +9,7 @@ import time
 
 import ipywidgets
 
+from qmon_jupyter.core.states import ACTIVE
 from qmon_jupyter.widget import ExecutionDashboard, JobWidget
 from qmon_jupyter.widget._sync import MIN_INTERVAL_S, get_publisher
 
@@ -71,6 +72,11 @@ def _blocker(release):
     return run
 
 
+def _active(counts):
+    by_status = counts.get("by_status", {})
+    return sum(by_status.get(str(status), 0) for status in ACTIVE)
+
+
 def test_an_update_stays_under_16_kb_with_1000_jobs(manager):
     release = threading.Event()
     dashboard = ExecutionDashboard(manager)
@@ -84,7 +90,7 @@ def test_an_update_stays_under_16_kb_with_1000_jobs(manager):
             assert all(job.wait(60) for job in jobs)
         # ...and 100 active ones: 4 running, 96 queued.
         active = [manager.submit_function(_blocker(release), name=f"{name}{i}") for i in range(100)]
-        assert wait_until(lambda: dashboard.counts.get("active") == 100, timeout=30)
+        assert wait_until(lambda: _active(dashboard.counts) == 100, timeout=30)
         assert dashboard.counts["total"] == 1000
         time.sleep(0.5)  # a few more updates with the full manager
         release.set()
@@ -120,7 +126,6 @@ def test_long_names_and_errors_shrink_the_window_not_the_budget(manager):
         time.sleep(2.5)  # statistics and resources join an update too
         assert max(size for _, size, _ in log) <= BUDGET_BYTES
         assert 0 < len(dashboard.jobs) < 20
-        assert dashboard.counts["shown"] == len(dashboard.jobs)
     finally:
         dashboard.close()
 

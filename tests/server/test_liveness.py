@@ -143,8 +143,10 @@ def test_server_resources_reuse_one_process():
         thread.join()
     assert proc is not None
     assert source_mod._proc is proc
-    assert first["cpu_percent"] >= 0
-    assert second["cpu_percent"] >= 0
+    assert isinstance(first["cpu_percent"], float)
+    # the busy thread spun in this process between the readings: the reused,
+    # primed Process measures it (a new Process's first reading is always 0.0)
+    assert second["cpu_percent"] > 0
 
 
 # -- 5. one hardware() and one kernels() per dashboard request ----------------------------

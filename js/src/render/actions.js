@@ -7,7 +7,9 @@
 // extension (VS Code, Colab, Notebook without qmon's server part) the action
 // travels over the widget's comm and the user is told it may wait.
 
-const JOB_ACTIONS = new Set(["cancel", "pause", "resume"]);
+import { ACTIONS } from "./vocabulary.js";
+
+const JOB_ACTIONS = new Set(ACTIONS.map((a) => a.name));
 
 /** The Jupyter server's base URL as seen by this page ("/" outside Jupyter). */
 export function baseUrl(doc = globalThis.document) {

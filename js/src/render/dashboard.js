@@ -8,35 +8,13 @@ import { createSparkline } from "./charts.js";
 import { watchConnection } from "./connection.js";
 import { h, setText, toggleAttr } from "./dom.js";
 import { formatBytes, formatPercent } from "./format.js";
-import { ACTIVE_STATUSES, createJobRow } from "./jobrow.js";
+import { createJobRow } from "./jobrow.js";
 import { createStatsPanel } from "./stats.js";
 import { ensureStyles } from "./styles.js";
 import { createToasts } from "./toasts.js";
+import { ACTIVE_STATUSES, STATUSES, STATUS_ORDER, TYPES, sortJobs } from "./vocabulary.js";
 
-export const STATUSES = ["pending", "queued", "running", "paused", "completed", "failed", "cancelled"];
-export const TYPES = ["simulation", "hardware", "optimization", "analysis"];
-const ACTIVE_ORDER = { running: 0, paused: 1, queued: 2, pending: 3 };
-
-function num(x, fallback) {
-  return typeof x === "number" && Number.isFinite(x) ? x : fallback;
-}
-
-/** Active jobs first (running, paused, queued by position, pending), then the most recently finished. */
-export function sortJobs(jobs) {
-  return [...jobs].sort((a, b) => {
-    const aa = ACTIVE_STATUSES.has(a.status);
-    const ba = ACTIVE_STATUSES.has(b.status);
-    if (aa !== ba) return aa ? -1 : 1;
-    if (aa) {
-      const o = (ACTIVE_ORDER[a.status] ?? 9) - (ACTIVE_ORDER[b.status] ?? 9);
-      if (o) return o;
-      const q = num(a.queue_position, Infinity) - num(b.queue_position, Infinity);
-      if (q && Number.isFinite(q)) return q;
-      return String(a.created_at || "").localeCompare(String(b.created_at || ""));
-    }
-    return String(b.finished_at || b.updated_at || "").localeCompare(String(a.finished_at || a.updated_at || ""));
-  });
-}
+export { STATUSES, TYPES, sortJobs };
 
 export function filterJobs(jobs, filters) {
   const status = filters?.status || "";
@@ -61,8 +39,7 @@ function countsByStatus(model, jobs) {
 }
 
 function summaryText(byStatus) {
-  const order = ["running", "paused", "queued", "pending", "completed", "failed", "cancelled"];
-  const parts = order.filter((s) => byStatus[s]).map((s) => `${byStatus[s]} ${s}`);
+  const parts = STATUS_ORDER.filter((s) => byStatus[s]).map((s) => `${byStatus[s]} ${s}`);
   return parts.length ? parts.join(" · ") : "no jobs yet";
 }
 

@@ -11,14 +11,9 @@ import {
   formatRate,
 } from "./format.js";
 
-export const ACTIVE_STATUSES = new Set(["pending", "queued", "running", "paused"]);
+import { ACTIONS, ACTIVE_STATUSES } from "./vocabulary.js";
 
-const ACTIONS = [
-  // action, label, capability, statuses where it applies
-  ["cancel", "Cancel", "cancel", ACTIVE_STATUSES],
-  ["pause", "Pause", "pause", new Set(["running"])],
-  ["resume", "Resume", "pause", new Set(["paused"])],
-];
+export { ACTIVE_STATUSES };
 
 function field(label) {
   const value = h("span", { class: "qmon-field-value" });
@@ -101,7 +96,8 @@ export function createJobRow(onAction, { className = "qmon-job", showMeta = true
   const naBadges = {};
   let current = null;
   let receivedAt = 0;
-  for (const [action, label, capability] of ACTIONS) {
+  for (const { name: action, capability } of ACTIONS) {
+    const label = action[0].toUpperCase() + action.slice(1);
     const button = h("button", {
       type: "button",
       class: `qmon-btn qmon-${action}`,
@@ -128,7 +124,7 @@ export function createJobRow(onAction, { className = "qmon-job", showMeta = true
 
   function renderActions(snapshot) {
     const wanted = [];
-    for (const [action, , capability, statuses] of ACTIONS) {
+    for (const { name: action, capability, from: statuses } of ACTIONS) {
       if (!capable(snapshot, capability)) {
         if (!wanted.includes(naBadges[capability])) wanted.push(naBadges[capability]);
         continue;

@@ -38,7 +38,7 @@ export function renderJob({ model, el, options = {} }) {
       if (key) renderHistogram(histogram, summary.top, { shots: summary.shots });
       else renderHistogram(histogram, []);
     }
-    if (snapshot.status !== "running" && snapshot.status !== "paused" && snapshot.status !== "queued" && snapshot.status !== "pending") {
+    if (!ACTIVE_STATUSES.has(snapshot.status)) {
       row.setNote("");
     }
   }

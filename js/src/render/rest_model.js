@@ -3,7 +3,7 @@
 // /qmon/ page mounts the very renderer the notebook widget uses.
 
 import { baseUrl, postAction } from "./actions.js";
-import { ACTIVE_STATUSES } from "./jobrow.js";
+import { ACTIVE_STATUSES, compareJobs } from "./vocabulary.js";
 
 const EVENT_KINDS = [
   "job.created",
@@ -97,7 +97,7 @@ export class RestModel {
     const active = all.filter((j) => ACTIVE_STATUSES.has(j.status));
     const recent = all
       .filter((j) => !ACTIVE_STATUSES.has(j.status))
-      .sort((a, b) => String(b.finished_at || b.updated_at || "").localeCompare(String(a.finished_at || a.updated_at || "")))
+      .sort(compareJobs)
       .slice(0, this.recentLimit);
     for (const j of all) if (!active.includes(j) && !recent.includes(j)) this.byId.delete(j.id);
     this.set("jobs", [...active, ...recent]);
