@@ -433,8 +433,9 @@ class Store(StoreQueries):
         return [(str(i), str(s)) for i, s in rows]
 
 
-_UPSERT_JOB = (  # noqa: S608 - the terminal statuses are constants, not input
-    "INSERT INTO jobs (id, kernel_id, status, type, name, backend, created_at, updated_at,"
+# the terminal statuses in it are constants, not input
+_UPSERT_JOB = (
+    "INSERT INTO jobs (id, kernel_id, status, type, name, backend, created_at, updated_at,"  # noqa: S608
     " finished_at, elapsed_s, done, rate, snapshot) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)"
     " ON CONFLICT(id) DO UPDATE SET kernel_id=excluded.kernel_id, status=excluded.status,"
     " type=excluded.type, name=excluded.name, backend=excluded.backend,"
