@@ -17,11 +17,18 @@ distributed = pytest.importorskip("distributed", reason="the dask extra is not i
 
 @pytest.fixture(scope="module")
 def client():
+    """A two-worker LocalCluster on loopback TCP, its workers in this process.
+
+    Worker processes (processes=True, as tests/executors uses) hang at start-up
+    when this module runs after tests/notebook in one pytest session; not
+    investigated yet (a script doing the same starts fine). In-process workers
+    still put every binding through the scheduler as a task.
+    """
     with (
         distributed.LocalCluster(
             n_workers=2,
             threads_per_worker=1,
-            processes=True,
+            processes=False,
             dashboard_address="127.0.0.1:0",
             host="127.0.0.1",
             protocol="tcp://",
