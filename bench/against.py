@@ -1,6 +1,6 @@
 """Run a benchmark script on this tree and on an earlier commit, interleaved, in one run.
 
-    python bench/against.py bb93981 --rounds 2 -- bench/overhead.py --processes 3
+    python bench/against.py --rounds 2 bb93981 -- bench/overhead.py --processes 3
     python bench/against.py HEAD~1 -- bench/rest.py --jobs 10000
 
 The earlier commit is checked out into a temporary worktree (the built

@@ -18,8 +18,7 @@ Definitions:
 from __future__ import annotations
 
 import statistics
-from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from .states import TERMINAL, JobStatus, JobType
 
@@ -32,16 +31,18 @@ __all__ = ["HOUR_S", "JobRecord", "job_statistics"]
 HOUR_S = 3600.0
 
 _TERMINAL = frozenset(s.value for s in TERMINAL)
+# plain strings: enum member lookups in the loop would cost more than the loop
+_RUNNING = JobStatus.RUNNING.value
+_COMPLETED = JobStatus.COMPLETED.value
 
 
-@dataclass(frozen=True)
-class JobRecord:
+class JobRecord(NamedTuple):
     """What the statistics need of one job.
 
     Attributes
     ----------
     status, type
-        The snapshot's ``status`` and ``type``.
+        The snapshot's ``status`` and ``type`` (``JobStatus``/``JobType`` members are str).
     unit
         What ``done`` counts (``shots`` for simulations).
     done
@@ -79,7 +80,7 @@ def job_statistics(records: Iterable[JobRecord], *, now: float, removed: int = 0
         by_status[record.status] = by_status.get(record.status, 0) + 1
         by_type[record.type] = by_type.get(record.type, 0) + 1
         counts_shots = record.unit == "shots"
-        if record.status == JobStatus.RUNNING.value and counts_shots and record.rate:
+        if record.status == _RUNNING and counts_shots and record.rate:
             running_rate += record.rate
         if record.status not in _TERMINAL:
             continue
@@ -87,7 +88,7 @@ def job_statistics(records: Iterable[JobRecord], *, now: float, removed: int = 0
             durations.append(record.elapsed_s)
         if record.finished_at is not None and now - record.finished_at <= HOUR_S:
             last_hour += 1
-        if record.status == JobStatus.COMPLETED.value and counts_shots:
+        if record.status == _COMPLETED and counts_shots:
             shots += record.done
             shot_time += record.elapsed_s or 0.0
     total = sum(by_status.values())

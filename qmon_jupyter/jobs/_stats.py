@@ -15,17 +15,19 @@ if TYPE_CHECKING:
 
 __all__ = ["job_record", "job_stats"]
 
+_RUNNING = JobStatus.RUNNING
+
 
 def job_record(job: ExecutionJob) -> JobRecord:
     """Return what the statistics need of ``job``, as its snapshot says it."""
     tracker = job.tracker
     status = job.status
     return JobRecord(
-        status=status.value,
-        type=job.type.value,
+        status=status,  # a str enum: equal to, and hashed as, its value
+        type=job.type,
         unit=tracker.unit,
         done=float(tracker.done),
-        rate=tracker.rate if status is JobStatus.RUNNING else None,
+        rate=tracker.rate if status is _RUNNING else None,
         elapsed_s=job.elapsed_s,
         finished_at=job.finished_at,
     )
