@@ -7,8 +7,10 @@ import threading
 import time
 
 import pytest
+from IPython.core.interactiveshell import InteractiveShell
 
 from qmon_jupyter.jobs import JobManager
+from qmon_jupyter.widget import ExecutionDashboard, JobWidget
 from qmon_jupyter.widget._sync import get_publisher
 
 from .._support import wait_until
@@ -78,3 +80,20 @@ def _no_widget_leaks():
     yield
     # Every test closes what it opens; the publisher then stops on its own.
     assert wait_until(lambda: get_publisher().subscriptions == 0, timeout=5)
+
+
+@pytest.fixture(scope="module")
+def shell():
+    return InteractiveShell.instance()
+
+
+@pytest.fixture
+def ip(shell):
+    """The shell with ``%load_ext qmon_jupyter``; then widgets closed, ``%reset -f``, unloaded."""
+    shell.run_line_magic("load_ext", "qmon_jupyter")
+    yield shell
+    for value in list(shell.user_ns.values()):
+        if isinstance(value, (JobWidget, ExecutionDashboard)):
+            value.close()
+    shell.run_line_magic("reset", "-f")
+    shell.run_line_magic("unload_ext", "qmon_jupyter")  # also turns autotrack off

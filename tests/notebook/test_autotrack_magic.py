@@ -3,29 +3,14 @@
 from __future__ import annotations
 
 import pytest
-from IPython.core.interactiveshell import InteractiveShell
 from IPython.utils.capture import capture_output
 
 from qmon_jupyter.kernel import get_manager
-from qmon_jupyter.providers.autotrack import autotrack, autotracking
+from qmon_jupyter.providers.autotrack import autotracking
 
 from .._support import wait_until
 
 pytest.importorskip("qiskit_aer")
-
-
-@pytest.fixture(scope="module")
-def shell():
-    return InteractiveShell.instance()
-
-
-@pytest.fixture
-def ip(shell):
-    shell.run_line_magic("load_ext", "qmon_jupyter")
-    yield shell
-    shell.run_line_magic("reset", "-f")
-    shell.run_line_magic("unload_ext", "qmon_jupyter")
-    autotrack(enabled=False)
 
 
 def run(ip, source):

@@ -5,29 +5,12 @@ from __future__ import annotations
 import re
 
 import pytest
-from IPython.core.interactiveshell import InteractiveShell
 from IPython.utils.capture import capture_output
 
 from qmon_jupyter.kernel import get_manager
-from qmon_jupyter.widget import ExecutionDashboard, JobWidget
+from qmon_jupyter.widget import JobWidget
 
 from .._support import BELL, wait_until
-
-
-@pytest.fixture(scope="module")
-def shell():
-    return InteractiveShell.instance()
-
-
-@pytest.fixture
-def ip(shell):
-    shell.run_line_magic("load_ext", "qmon_jupyter")
-    yield shell
-    for value in list(shell.user_ns.values()):
-        if isinstance(value, (JobWidget, ExecutionDashboard)):
-            value.close()
-    shell.run_line_magic("reset", "-f")
-    shell.run_line_magic("unload_ext", "qmon_jupyter")
 
 
 def run(ip, source):
