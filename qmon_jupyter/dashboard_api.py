@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 from .core.actions import ACTIONS
 from .core.order import dashboard_order
+from .core.search import MAX_QUERY, search_matches
 from .core.snapshot import SCHEMA_VERSION
 from .core.states import ACTIVE, JobStatus, JobType
 from .core.timefmt import iso_utc
@@ -113,8 +114,9 @@ class PagingSource(DashboardSource, Protocol):
         kernel: list[str] | None,
         limit: int,
         offset: int,
+        q: str | None = None,
     ) -> dict:
-        """``{"jobs": [...], "total": n}``, newest first."""
+        """``{"jobs": [...], "total": n}``, newest first (``q``: name or id contains it)."""
         ...
 
     def dashboard_state(self, limit: int = 100) -> dict:
@@ -177,10 +179,13 @@ class DashboardAPI:
         kernel: str | Iterable[str] | None = None,
         limit: int = 50,
         offset: int = 0,
+        q: str | None = None,
     ) -> dict:
         """``{"jobs": [...], "total": n}``, newest first.
 
         Each filter is one value, ``"a,b"`` or a list (any of them matches).
+        ``q`` keeps the jobs whose name or id contains it
+        (:func:`~qmon_jupyter.core.search.search_matches`, ASCII case ignored).
 
         Raises
         ------
@@ -189,10 +194,12 @@ class DashboardAPI:
         """
         if limit < 0 or offset < 0:
             raise ValueError(f"limit and offset must be non-negative, not {limit} and {offset}")
+        if q is not None and len(q) > MAX_QUERY:
+            raise ValueError(f"q is longer than {MAX_QUERY} characters")
         statuses, types, kernels = _parse_filters(status, type, kernel)
         if self._paging:
             return self.source.page_jobs(
-                **_as_lists(statuses, types, kernels), limit=limit, offset=offset
+                **_as_lists(statuses, types, kernels), limit=limit, offset=offset, q=q or None
             )
         one_type = next(iter(types)) if types is not None and len(types) == 1 else None
         one_kernel = next(iter(kernels)) if kernels is not None and len(kernels) == 1 else None
@@ -201,6 +208,7 @@ class DashboardAPI:
             for snap in self.source.list_jobs(status=statuses, type=one_type, kernel=one_kernel)
             if (types is None or snap["type"] in types)
             and (kernels is None or snap.get("kernel_id") in kernels)
+            and search_matches(snap, q or "")
         ]
         jobs.sort(key=lambda s: (s["created_at"] or "", s["id"]), reverse=True)
         return {"jobs": jobs[offset : offset + limit], "total": len(jobs)}

@@ -37,7 +37,7 @@ class Param:
     kind
         ``id`` (a plain token), ``int`` (within ``lo..hi``), ``bool``, ``list``
         (comma-separated ``choices``, or ids when there are none), ``choice``
-        (one of ``choices``) or ``opaque`` (the handler reads it; ``schema``
+        (one of ``choices``), ``text`` (free text of at most ``hi`` characters) or ``opaque`` (the handler reads it; ``schema``
         states it).
     where
         ``path``, ``query`` or ``header``.
@@ -70,6 +70,11 @@ class Param:
             raise web.HTTPError(
                 400, f"{self.name} must be {' or '.join(self.choices)}, got {raw[:20]!r}"
             )
+        return raw
+
+    def _parse_text(self, raw: str) -> str:
+        if len(raw) > self.hi:
+            raise web.HTTPError(400, f"{self.name} is longer than {self.hi} characters")
         return raw
 
     def _parse_int(self, raw: str) -> int:
@@ -115,6 +120,8 @@ class Param:
             return {"type": "integer", "minimum": self.lo, "maximum": self.hi}
         if self.kind == "bool":
             return {"type": "boolean"}
+        if self.kind == "text":
+            return {"type": "string", "maxLength": self.hi}
         if self.kind == "choice":
             return {"type": "string", "enum": list(self.choices)}
         item = "|".join(self.choices) if self.choices else ID_PATTERN

@@ -52,7 +52,7 @@ class DashboardHandler(QmonAPIHandler):
 
 
 class JobsHandler(QmonAPIHandler):
-    """``GET jobs?status=&type=&kernel=&limit=&offset=``: ``{jobs, total}`` over every kernel."""
+    """``GET jobs?status=&type=&kernel=&q=&limit=&offset=``: ``{jobs, total}`` over every kernel."""
 
     @web.authenticated
     @authorized

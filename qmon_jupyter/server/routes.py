@@ -15,6 +15,7 @@ from typing import Any
 from jupyter_server.utils import url_path_join
 
 from qmon_jupyter.core.actions import ACTIONS
+from qmon_jupyter.core.search import MAX_QUERY
 from qmon_jupyter.core.states import JobStatus, JobType
 
 from . import handlers as h
@@ -94,6 +95,9 @@ _STATUS = Param(
 _TYPE = Param("type", "list", "Job types, e.g. simulation", choices=tuple(t.value for t in JobType))
 _KERNEL = Param("kernel", "list", "Kernel ids")
 _FILTERS = (_STATUS, _TYPE, _KERNEL)
+_QUERY = Param(
+    "q", "text", "Only jobs whose name or id contains this (ASCII case ignored)", hi=MAX_QUERY
+)
 _OFFSET = Param("offset", "int", "Skip this many", default=0, lo=0, hi=MAX_OFFSET)
 _JOB_ID = Param("job_id", "id", "Job id", where="path")
 _NOTE_ID = Param("notification_id", "id", "Notification id", where="path")
@@ -125,7 +129,7 @@ ROUTES: tuple[Route, ...] = (
         h.JobsHandler,
         "Jobs over every kernel, newest first",
         json_reply(ref("JobList"), "A page of jobs"),
-        (*_FILTERS, _limit(50), _OFFSET),
+        (*_FILTERS, _QUERY, _limit(50), _OFFSET),
     ),
     Route(
         "GET",

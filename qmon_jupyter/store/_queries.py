@@ -7,6 +7,7 @@ import time
 from typing import TYPE_CHECKING, Any
 
 from qmon_jupyter.core.order import ACTIVE_ORDER_SQL, FINISHED_ORDER_SQL
+from qmon_jupyter.core.search import SEARCH_SQL, search_args
 from qmon_jupyter.core.stats import JobRecord, job_statistics
 from qmon_jupyter.core.timefmt import epoch_of, iso_now
 
@@ -24,7 +25,10 @@ _TERMINAL_SQL = "('" + "','".join(TERMINAL_STATUSES) + "')"
 
 
 def _job_filter(
-    status: list[str] | None, type_: list[str] | None, kernel: list[str] | None
+    status: list[str] | None,
+    type_: list[str] | None,
+    kernel: list[str] | None,
+    q: str | None = None,
 ) -> tuple[str, list[str]]:
     """Return the WHERE clause (and its arguments) of a jobs query's filters."""
     where, args = [], []
@@ -32,6 +36,9 @@ def _job_filter(
         if values:
             where.append(f"{column} IN ({','.join('?' * len(values))})")
             args.extend(values)
+    if q:
+        where.append(SEARCH_SQL)
+        args.extend(search_args(q))
     return (f" WHERE {' AND '.join(where)}" if where else ""), args
 
 
@@ -77,13 +84,17 @@ class StoreQueries:
         limit: int = 50,
         offset: int = 0,
         order: str = "newest",
+        q: str | None = None,
     ) -> tuple[list[dict[str, Any]], int]:
-        """Jobs over every kernel (``order``: a key of ``_ORDERS``), and the total."""
-        clause, args = _job_filter(status, type, kernel)
+        """Jobs over every kernel (``order``: a key of ``_ORDERS``), and the total.
+
+        ``q`` keeps the jobs whose name or id contains it (:mod:`qmon_jupyter.core.search`).
+        """
+        clause, args = _job_filter(status, type, kernel, q)
         with self._reading() as c:
             total = c.execute(f"SELECT count(*) FROM jobs{clause}", args).fetchone()[0]  # noqa: S608
         ids = self.job_rowids(
-            status=status, type=type, kernel=kernel, limit=limit, offset=offset, order=order
+            status=status, type=type, kernel=kernel, limit=limit, offset=offset, order=order, q=q
         )
         return self.jobs_by_rowid(ids), int(total)
 
@@ -96,6 +107,7 @@ class StoreQueries:
         limit: int = -1,
         offset: int = 0,
         order: str = "newest",
+        q: str | None = None,
     ) -> list[int]:
         """Row ids of the matching jobs in ``order`` (all of them by default: ints are cheap).
 
@@ -103,7 +115,7 @@ class StoreQueries:
         fetches only the snapshots wanted. Sorting whole rows would drag every
         snapshot through SQLite's sorter.
         """
-        clause, args = _job_filter(status, type, kernel)
+        clause, args = _job_filter(status, type, kernel, q)
         order_by = _ORDERS[order]
         with self._reading() as c:
             return [
