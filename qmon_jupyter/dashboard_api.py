@@ -179,6 +179,7 @@ class DashboardAPI:
         kernel: str | Iterable[str] | None = None,
         limit: int = 50,
         offset: int = 0,
+        *,
         q: str | None = None,
     ) -> dict:
         """``{"jobs": [...], "total": n}``, newest first.

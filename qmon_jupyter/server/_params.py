@@ -37,8 +37,8 @@ class Param:
     kind
         ``id`` (a plain token), ``int`` (within ``lo..hi``), ``bool``, ``list``
         (comma-separated ``choices``, or ids when there are none), ``choice``
-        (one of ``choices``), ``text`` (free text of at most ``hi`` characters) or ``opaque`` (the handler reads it; ``schema``
-        states it).
+        (one of ``choices``), ``text`` (free text of at most ``hi``
+        characters) or ``opaque`` (the handler reads it; ``schema`` states it).
     where
         ``path``, ``query`` or ``header``.
     default
@@ -118,10 +118,9 @@ class Param:
             return {"type": "string", "pattern": f"^{ID_PATTERN}$"}
         if self.kind == "int":
             return {"type": "integer", "minimum": self.lo, "maximum": self.hi}
-        if self.kind == "bool":
-            return {"type": "boolean"}
-        if self.kind == "text":
-            return {"type": "string", "maxLength": self.hi}
+        fixed = {"bool": {"type": "boolean"}, "text": {"type": "string", "maxLength": self.hi}}
+        if self.kind in fixed:
+            return fixed[self.kind]
         if self.kind == "choice":
             return {"type": "string", "enum": list(self.choices)}
         item = "|".join(self.choices) if self.choices else ID_PATTERN
