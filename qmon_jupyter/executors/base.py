@@ -112,7 +112,9 @@ def evolve_if_needed(plan: Any, control: BatchControl) -> None:
     A no-op when already done; ``run_batch`` would do it anyway, but without
     reporting blocks, so call this first.
     """
-    plan.evolve(should_continue=control.should_continue, on_block=control.on_block)
+    # on_work (optional on a control) weights the evolution's progress by cost.
+    on_work = getattr(control, "on_work", None)
+    plan.evolve(should_continue=control.should_continue, on_block=control.on_block, on_work=on_work)
 
 
 def cluster_infos(executors: Iterable[Any]) -> list[dict[str, Any]]:

@@ -26,7 +26,27 @@ if TYPE_CHECKING:
     from ._scheduler import Work
     from .manager import JobManager
 
-__all__ = ["external_job", "function_job", "inline_job", "simulation_job"]
+__all__ = ["evolve_weight", "external_job", "function_job", "inline_job", "simulation_job"]
+
+# Estimated work of one sampled shot, in the engine's amplitude-passes: a
+# binary search over the outcome CDF (tens of ns) against about one ns per
+# amplitude of a streaming pass. Trajectory shots each replay the circuit's
+# rest, about a few passes over the state.
+_SAMPLED_SHOT_WORK = 50.0
+_TRAJECTORY_SHOT_PASSES = 4.0
+
+
+def evolve_weight(plan: Any, shots: int) -> float:
+    """Return the evolution's share of a simulation's estimated work (0.01..0.99).
+
+    The evolution's work is the sum of its blocks' costs plus the outcome
+    distribution (about three passes); the shots' work is estimated per shot.
+    """
+    amplitudes = float(1 << plan.num_qubits)
+    evolve = plan.evolution_work + 3.0 * amplitudes
+    per_shot = _SAMPLED_SHOT_WORK if plan.mode == "sample" else _TRAJECTORY_SHOT_PASSES * amplitudes
+    share = evolve / (evolve + max(0, shots) * per_shot)
+    return min(0.99, max(0.01, share))
 
 
 def simulation_job(
@@ -59,7 +79,11 @@ def simulation_job(
         seed = secrets.randbits(32)  # 32 bits: exact in JSON numbers and JavaScript
     start_shots = sum(sizes[:start_batch])
     tracker = SimulationProgressTracker(
-        shots, mode=plan.mode, start_shots=start_shots, update_interval=manager.progress_interval
+        shots,
+        mode=plan.mode,
+        start_shots=start_shots,
+        update_interval=manager.progress_interval,
+        evolve_weight=evolve_weight(plan, shots - start_shots),
     )
     spec = SimulationSpec(
         circuit=circ,

@@ -139,6 +139,10 @@ class SimulationRun:
         """Report gate blocks of the evolution done so far."""
         self._tracker.evolve_block(done, total)
 
+    def on_work(self, done: float, total: float) -> None:
+        """Report the evolution's estimated work done so far (its cost-weighted progress)."""
+        self._tracker.evolve_work(done, total)
+
     def batch_done(self, index: int, shots: int, counts: Any) -> None:
         """Sum one batch's counts (any order; a mapping or a raw engine result)."""
         with self._lock:

@@ -142,8 +142,8 @@ class ExecutionJob:
         """Seconds left (smoothed), or None when unknown."""
         if self._eta_override is not _UNSET:
             return self._eta_override  # type: ignore[return-value]
-        if self._status in TERMINAL:
-            return None
+        if self._status in TERMINAL or self._status is JobStatus.PAUSED:
+            return None  # a paused job has no time left to estimate
         return self.tracker.eta_s
 
     @property
@@ -213,7 +213,7 @@ class ExecutionJob:
             stage=state["stage"],
             message=self._message if self._message is not None else state["message"],
             rate=state["rate"] if status is JobStatus.RUNNING else None,
-            eta_s=None if status in TERMINAL else eta,
+            eta_s=None if status in TERMINAL or status is JobStatus.PAUSED else eta,
             queue_position=self._queue_position,
             backend=self.backend,
             executor=self.executor,

@@ -366,11 +366,12 @@ class SimulationProgressTracker(MultiStageProgressTracker):
         Shots in all.
     mode
         The plan's mode: ``"sample"`` evolves once first, ``"trajectory"``
-        evolves inside every batch.
+        evolves its unitary prefix once, then the rest inside every batch.
     start_shots
         Shots already done (a job resumed from a checkpoint).
     evolve_weight
-        Share of the overall progress given to the evolution in sample mode.
+        Share of the overall progress given to the one-off evolution (its
+        estimated share of the work; reported by :meth:`evolve_work`).
     **options
         As for :class:`ProgressTracker`.
     """
@@ -381,11 +382,16 @@ class SimulationProgressTracker(MultiStageProgressTracker):
         *,
         mode: str = "sample",
         start_shots: int = 0,
-        evolve_weight: float = 0.1,
+        evolve_weight: float | None = None,
         **options: object,
     ) -> None:
+        # Both modes evolve once first (the whole unitary part, or the prefix
+        # before the first mid-circuit measurement); the weight is its share
+        # of the estimated work (see jobs._factories.evolve_weight).
+        if evolve_weight is None:
+            evolve_weight = 0.1 if mode == "sample" else 0.0
         stages = [("evolve", evolve_weight), ("sample", 1.0 - evolve_weight)]
-        if mode != "sample":
+        if evolve_weight <= 0:
             stages = [("sample", 1.0)]
         super().__init__(stages, unit="shots", **options)
         self.shots = shots
@@ -393,15 +399,38 @@ class SimulationProgressTracker(MultiStageProgressTracker):
         self.start_shots = start_shots
         self.batches_done = 0
         self._last_block_t: float | None = None
+        self._by_work = False
 
     def evolve_block(self, done: int, total: int) -> None:
-        """Count gate blocks of the evolution done so far."""
-        if self.stage != "evolve":
-            if self.mode != "sample" or self._index >= 0:
-                return  # trajectory mode, or a late report: ignore
-            self.start_stage("evolve", total, unit="blocks")
+        """Count gate blocks of the evolution done so far (ignored once work is reported)."""
+        if self._by_work:
+            return  # the cost-weighted reports carry the progress
+        if not self._enter_evolve(total, "blocks"):
+            return
         self.set(done, total)
         self._last_block_t = self._clock()
+
+    def evolve_work(self, done: float, total: float) -> None:
+        """Count the evolution's estimated work done so far (its blocks weighted by cost)."""
+        if not self._by_work:
+            if self._index >= 0 and self.stage != "evolve":
+                return  # a late report: ignore
+            self._by_work = True
+            if self.stage != "evolve":
+                self._enter_evolve(total, "work")
+            else:
+                with self._lock:
+                    self.unit = "work"
+        self.set(done, total)
+        self._last_block_t = self._clock()
+
+    def _enter_evolve(self, total: float, unit: str) -> bool:
+        if self.stage == "evolve":
+            return True
+        if self._index >= 0:
+            return False  # a late report: ignore
+        self.start_stage("evolve", total, unit=unit)
+        return True
 
     def start_sampling(self) -> None:
         """Enter the sampling stage (idempotent).

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+
 import pytest
 
 from qmon_jupyter import JobCancelled
@@ -87,3 +89,22 @@ def test_cancel_a_paused_job_ends_it(manager):
     assert job.cancel()
     assert job.wait(TIMEOUT)
     assert job.status is S.CANCELLED
+
+
+def test_a_paused_job_has_no_eta_and_gets_one_back_on_resume(manager):
+    gate = Gate()
+    job = manager.submit_function(gate, total=100)
+    for step in range(1, 6):  # steps spread over time give a rate, hence an ETA
+        gate.release(1)
+        assert wait_until(lambda step=step: gate.done_steps == step)
+        threading.Event().wait(0.05)
+    assert wait_until(lambda: job.eta_s is not None)
+    job.pause()
+    assert job.status is S.PAUSED
+    assert job.eta_s is None
+    assert job.snapshot()["eta_s"] is None
+    job.resume()
+    gate.release(5)
+    assert wait_until(lambda: job.eta_s is not None)
+    gate.finish()
+    assert job.wait(TIMEOUT)

@@ -149,3 +149,14 @@ def test_resumed_simulation_starts_from_its_shots():
     p.batch_done(100)
     assert p.done == 700
     assert p.fraction == pytest.approx(0.7)
+
+
+def test_evolution_progress_follows_reported_work_not_block_count():
+    p = SimulationProgressTracker(1000, evolve_weight=0.9)
+    p.evolve_block(1, 2)  # half the blocks ...
+    p.evolve_work(10.0, 100.0)  # ... but a tenth of the work
+    assert p.fraction == pytest.approx(0.9 * 0.1)
+    p.evolve_block(2, 2)  # block counts no longer move the bar
+    assert p.fraction == pytest.approx(0.09)
+    p.batch_done(500)
+    assert p.fraction == pytest.approx(0.9 + 0.1 * 0.5)
