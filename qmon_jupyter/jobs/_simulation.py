@@ -140,8 +140,12 @@ class SimulationRun:
         self._tracker.evolve_block(done, total)
 
     def on_work(self, done: float, total: float) -> None:
-        """Report the evolution's estimated work done so far (its cost-weighted progress)."""
-        self._tracker.evolve_work(done, total)
+        """Report the evolution's estimated work done so far (its cost-weighted progress).
+
+        The engine counts amplitude-passes; the job shows passes over the state.
+        """
+        scale = float(1 << self.spec.circuit.num_qubits)
+        self._tracker.evolve_work(done / scale, total / scale)
 
     def batch_done(self, index: int, shots: int, counts: Any) -> None:
         """Sum one batch's counts (any order; a mapping or a raw engine result)."""

@@ -411,16 +411,16 @@ class SimulationProgressTracker(MultiStageProgressTracker):
         self._last_block_t = self._clock()
 
     def evolve_work(self, done: float, total: float) -> None:
-        """Count the evolution's estimated work done so far (its blocks weighted by cost)."""
+        """Count the evolution's estimated work done so far, in passes over the state."""
         if not self._by_work:
             if self._index >= 0 and self.stage != "evolve":
                 return  # a late report: ignore
             self._by_work = True
             if self.stage != "evolve":
-                self._enter_evolve(total, "work")
+                self._enter_evolve(total, "passes")
             else:
                 with self._lock:
-                    self.unit = "work"
+                    self.unit = "passes"
         self.set(done, total)
         self._last_block_t = self._clock()
 
