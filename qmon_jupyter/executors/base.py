@@ -34,8 +34,9 @@ whole protocol. Everything flows back through ``control`` (the job):
   call ``should_continue()`` before each submission).
 - **evolution progress**: the plan's one-off evolution (the final state in
   ``"sample"`` mode) runs before the batches; report its gate blocks with
-  ``control.on_block(done, total)`` (``evolve_if_needed(plan, control)`` does
-  it; on a remote worker each plan copy evolves once on its own).
+  ``control.on_block(done, total)`` and their cost-weighted work with
+  ``control.on_work(done, total)`` (``evolve_if_needed(plan, control)`` does
+  both; on a remote worker each plan copy evolves once on its own).
 - **errors**: any other exception propagates out of ``run_batches``; the job
   fails with that exception and its traceback kept.
 
@@ -79,6 +80,10 @@ class BatchControl(Protocol):
         """Report gate blocks of the evolution done so far (sample mode)."""
         ...
 
+    def on_work(self, done: float, total: float) -> None:
+        """Report the evolution's estimated work done so far (its blocks weighted by cost)."""
+        ...
+
     def batch_done(self, index: int, shots: int, counts: Mapping[str, int] | Any) -> None:
         """Report one finished batch (thread-safe; any order; once per batch)."""
         ...
@@ -112,9 +117,11 @@ def evolve_if_needed(plan: Any, control: BatchControl) -> None:
     A no-op when already done; ``run_batch`` would do it anyway, but without
     reporting blocks, so call this first.
     """
-    # on_work (optional on a control) weights the evolution's progress by cost.
-    on_work = getattr(control, "on_work", None)
-    plan.evolve(should_continue=control.should_continue, on_block=control.on_block, on_work=on_work)
+    plan.evolve(
+        should_continue=control.should_continue,
+        on_block=control.on_block,
+        on_work=control.on_work,
+    )
 
 
 def cluster_infos(executors: Iterable[Any]) -> list[dict[str, Any]]:
