@@ -29,6 +29,7 @@ from IPython.core.error import UsageError
 from IPython.core.magic import Magics, cell_magic, line_magic, magics_class
 from IPython.core.magic_arguments import argument, magic_arguments, parse_argstring
 
+from qmon_jupyter.core.text import short_name
 from qmon_jupyter.errors import QasmError, QmonError
 
 if TYPE_CHECKING:
@@ -295,14 +296,14 @@ def _cancel(job_id: str | None) -> None:
     except KeyError as exc:
         raise _UsageProblem(f"No job with id {job_id!r} in this kernel (see %qmon jobs).") from exc
     if job.status.is_terminal:
-        print(f"Job {job_id} ({job.name}) already ended: {job.status}.")  # noqa: T201
+        print(f"Job {job_id} ({short_name(job.name)}) already ended: {job.status}.")  # noqa: T201
         return
     try:
         manager.cancel(job_id)
     except QmonError as exc:
         raise _UsageProblem(f"Job {job_id} cannot be cancelled: {exc}") from exc
     job.wait(timeout=2.0)
-    print(f"Cancel requested for job {job_id} ({job.name}): now {job.status}.")  # noqa: T201
+    print(f"Cancel requested for job {job_id} ({short_name(job.name)}): now {job.status}.")  # noqa: T201
 
 
 def _text(func: Callable, command: str, target: str | None) -> str:
@@ -330,6 +331,7 @@ def _autotrack(switch: str | None) -> str:
 
 #: ``%qmon jobs`` lists at most this many active jobs and this many finished ones.
 _TABLE_ACTIVE = 20
+_TABLE_NAME = 40  # the NAME column's width in `%qmon jobs`
 _TABLE_RECENT = 10
 
 
@@ -349,7 +351,7 @@ def _jobs_table() -> str:
         rows.append(
             (
                 snap["id"],
-                str(snap.get("name") or "")[:40],
+                short_name(snap.get("name") or "", _TABLE_NAME),
                 str(snap.get("type")),
                 str(snap.get("status")),
                 f"{100 * float(snap.get('progress') or 0):.0f}%",

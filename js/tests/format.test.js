@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { formatBytes, formatDoneTotal, formatDuration, formatPercent, formatRate, formatStat } from "../src/render/format.js";
+import { formatBytes, formatDoneTotal, formatDuration, formatPercent, formatRate, formatStat, shortName } from "../src/render/format.js";
+import { NAME_MAX } from "../src/render/vocabulary.js";
 
 test("durations read naturally", () => {
   assert.equal(formatDuration(0.25), "250 ms");
@@ -20,4 +21,12 @@ test("percent, bytes, rates and counts", () => {
   assert.equal(formatDoneTotal(3, null, "steps"), "3 steps");
   assert.equal(formatDoneTotal(3, 10, "steps"), "3 / 10 steps");
   assert.equal(formatStat("success_rate", 0.5), "50%");
+});
+
+test("names are capped at the vocabulary's NAME_MAX with an ellipsis", () => {
+  assert.equal(shortName("bell pair"), "bell pair");
+  assert.equal(shortName("a".repeat(NAME_MAX)), "a".repeat(NAME_MAX));
+  const cut = shortName("a".repeat(NAME_MAX + 5));
+  assert.equal(cut.length, NAME_MAX);
+  assert.ok(cut.endsWith("…"));
 });

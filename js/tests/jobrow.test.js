@@ -25,3 +25,15 @@ test("without executor_info the row shows the backend, as before", () => {
   row.update(snapshot());
   assert.equal(row.el.querySelector(".qmon-job-meta").textContent, "simulation · local · a1b2c3d4e5f6");
 });
+
+test("a long name is capped in the row and kept whole in its tooltip", () => {
+  installDom();
+  const row = createJobRow(() => {});
+  const long = `<img src=x onerror=alert(1)>${"y".repeat(400)}`;
+  row.update(snapshot({ name: long }));
+  const name = row.el.querySelector(".qmon-job-name");
+  assert.ok(name.textContent.endsWith("…"));
+  assert.ok(name.textContent.length < long.length);
+  assert.ok(name.title.startsWith(long));
+  assert.equal(row.el.querySelector("img"), null);
+});

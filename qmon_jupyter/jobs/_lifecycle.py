@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING
 
 from qmon_jupyter.core.actions import refusal
 from qmon_jupyter.core.states import TERMINAL, JobStatus, transition_path
+from qmon_jupyter.core.text import format_seconds, short_name
 from qmon_jupyter.errors import JobCancelled, JobStateError
 
 if TYPE_CHECKING:
@@ -152,20 +153,23 @@ class Lifecycle:
             shots = outcome.shots if outcome is not None else 0
             what = f"{shots} shots" if shots else "done"
             self.notifications.notify(
-                "success", f"{job.name} completed", f"{what} in {elapsed:.1f} s", job_id=job.id
+                "success",
+                f"{short_name(job.name)} completed",
+                f"{what} in {format_seconds(elapsed)}",
+                job_id=job.id,
             )
         elif status is _S.FAILED:
             error = job.error or {}
             self.notifications.notify(
                 "error",
-                f"{job.name} failed",
+                f"{short_name(job.name)} failed",
                 f"{error.get('type', 'Error')}: {error.get('message', '')}",
                 job_id=job.id,
             )
         else:
             self.notifications.notify(
                 "warning",
-                f"{job.name} cancelled",
+                f"{short_name(job.name)} cancelled",
                 job.signals.cancel_reason or "",
                 job_id=job.id,
             )

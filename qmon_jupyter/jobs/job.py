@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 from qmon_jupyter.core.snapshot import make_snapshot
 from qmon_jupyter.core.states import TERMINAL, JobStatus, JobType, transition_path
+from qmon_jupyter.core.text import short_name
 from qmon_jupyter.errors import JobCancelled, JobFailed
 
 from ._result import Result, summarize
@@ -251,7 +252,9 @@ class ExecutionJob:
             ``.traceback`` its formatted traceback.
         """
         if not self.signals.wait_ended(timeout):
-            raise TimeoutError(f"job {self.id} ({self.name}) did not finish within {timeout} s")
+            raise TimeoutError(
+                f"job {self.id} ({short_name(self.name)}) did not finish within {timeout} s"
+            )
         if self._status is JobStatus.CANCELLED:
             raise JobCancelled(self.id, self.signals.cancel_reason)
         if self._status is JobStatus.FAILED:
@@ -466,7 +469,7 @@ class ExecutionJob:
     def __repr__(self) -> str:
         # What a terminal, a script or a front end without widgets shows.
         return (
-            f"<ExecutionJob {self.name!r} id={self.id} {self.type.value} "
+            f"<ExecutionJob {short_name(self.name)!r} id={self.id} {self.type.value} "
             f"{self._status.value} {self.progress:.0%}>"
         )
 

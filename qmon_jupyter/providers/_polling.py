@@ -12,6 +12,7 @@ import time
 from typing import TYPE_CHECKING, Any, Protocol
 
 from qmon_jupyter.core.states import TERMINAL, JobStatus
+from qmon_jupyter.core.text import short_name
 from qmon_jupyter.core.timefmt import iso_utc
 from qmon_jupyter.jobs import Result
 
@@ -338,7 +339,7 @@ def _enforce_budget(monitor: PollHost, tracked: Tracked, reason: str, now: float
         tracked.budget_spent = reason
         monitor.notify(
             "warning",
-            f"{job.name}: budget exceeded",
+            f"{short_name(job.name)}: budget exceeded",
             f"{reason}, but {provider.key} cannot cancel it",
             job.id,
         )
@@ -351,7 +352,7 @@ def _enforce_budget(monitor: PollHost, tracked: Tracked, reason: str, now: float
             tracked.budget_spent = reason
             monitor.notify(
                 "warning",
-                f"{job.name}: budget exceeded",
+                f"{short_name(job.name)}: budget exceeded",
                 f"{reason}, but {provider.key} refused to cancel it: {cause}",
                 job.id,
             )
@@ -361,7 +362,7 @@ def _enforce_budget(monitor: PollHost, tracked: Tracked, reason: str, now: float
     tracked.budget_spent = reason
     monitor.notify(
         "warning",
-        f"{job.name}: budget exceeded",
+        f"{short_name(job.name)}: budget exceeded",
         f"{reason}; the job was cancelled on {provider.key}",
         job.id,
     )

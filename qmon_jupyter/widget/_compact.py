@@ -14,6 +14,7 @@ from typing import Any
 from qmon_jupyter.core.order import active_key, finished_key
 from qmon_jupyter.core.snapshot import SNAPSHOT_KEYS
 from qmon_jupyter.core.states import ACTIVE as _STATES_ACTIVE
+from qmon_jupyter.core.text import NAME_MAX, short_name
 
 __all__ = ["ACTIVE", "compact_snapshot", "select_window"]
 
@@ -23,14 +24,12 @@ ACTIVE = frozenset(str(status) for status in _STATES_ACTIVE)
 _DROP = frozenset({"schema", "owner", "kernel_id", "started_at", "result_summary", "seed"})
 _KEEP = (*(key for key in SNAPSHOT_KEYS if key not in _DROP), "executor_info")
 _ROUND = {"progress": 4, "rate": 1, "eta_s": 1, "elapsed_s": 2, "done": 3}
-_MAX_TEXT = {"name": 160, "message": 240, "stage": 80}
+_MAX_TEXT = {"name": NAME_MAX, "message": 240, "stage": 80}
 _MAX_ERROR = 600
 
 
 def _cut(text: Any, limit: int) -> Any:
-    if isinstance(text, str) and len(text) > limit:
-        return text[: limit - 1] + "…"
-    return text
+    return short_name(text, limit) if isinstance(text, str) else text
 
 
 def compact_snapshot(snapshot: dict) -> dict:

@@ -220,3 +220,12 @@ def test_precision_single_runs_in_complex64_and_is_in_the_snapshot(ip):
     assert set(job.result().counts) == {"00", "11"}
     result.result.close()
     assert_usage_error(ip, f"%%qmon --precision half\n{BELL}", "invalid choice: 'half'")
+
+
+def test_jobs_caps_long_names_with_an_ellipsis(ip):
+    job = get_manager().submit_function(lambda r, t: None, name="n" * 300)
+    assert job.wait(30)
+    _, captured = run(ip, "%qmon jobs")
+    (line,) = [line for line in captured.stdout.splitlines() if job.id in line]
+    assert "n" * 39 + "…" in line
+    assert "n" * 41 not in line

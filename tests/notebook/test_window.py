@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from qmon_jupyter.core.text import short_name
 from qmon_jupyter.widget._compact import compact_snapshot, select_window
 
 
@@ -71,7 +72,7 @@ def test_a_compact_row_drops_nulls_and_cuts_long_texts():
     assert "owner" not in row
     assert "result_summary" not in row
     assert "stage" not in row
-    assert len(row["name"]) == 160
+    assert row["name"] == short_name("n" * 1000)
     assert row["error"] == {"type": "ValueError", "message": "x" * 599 + "…"}
     assert row["progress"] == 0.1235
 

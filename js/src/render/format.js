@@ -1,9 +1,17 @@
 // Number and time formatting shared by the dashboard and the job widget.
 
+import { NAME_MAX } from "./vocabulary.js";
+
 export const NA = "n/a";
 
 function isNum(x) {
   return typeof x === "number" && Number.isFinite(x);
+}
+
+/** A job's name as every view shows it: at most NAME_MAX characters, "…" when cut. */
+export function shortName(name) {
+  const text = String(name);
+  return text.length <= NAME_MAX ? text : `${text.slice(0, NAME_MAX - 1)}…`;
 }
 
 /** 0..1 -> "42%" (one decimal below 10%). */

@@ -9,6 +9,7 @@ import {
   formatDuration,
   formatPercent,
   formatRate,
+  shortName,
 } from "./format.js";
 
 import { ACTIONS, ACTIVE_STATUSES } from "./vocabulary.js";
@@ -163,8 +164,9 @@ export function createJobRow(onAction, { className = "qmon-job", showMeta = true
     el.dataset.status = status;
     badge.dataset.status = status;
     setText(badge, status);
-    setText(name, snapshot.name || snapshot.id || "job");
-    name.title = snapshot.id ? `job ${snapshot.id}` : "";
+    const fullName = String(snapshot.name || snapshot.id || "job");
+    setText(name, shortName(fullName));
+    name.title = snapshot.id ? `${fullName}\njob ${snapshot.id}` : fullName;
     setText(meta, [snapshot.type, executorText(snapshot), snapshot.id].filter(Boolean).join(" · "));
     meta.title = snapshot.executor_info?.address ? `executor at ${snapshot.executor_info.address}` : "";
     const fraction = typeof snapshot.progress === "number" ? Math.max(0, Math.min(1, snapshot.progress)) : 0;

@@ -6,6 +6,8 @@ import vocabulary from "../generated/vocabulary.js";
 export const STATUSES = vocabulary.statuses;
 export const TYPES = vocabulary.types;
 export const ACTIVE_STATUSES = new Set(vocabulary.active);
+/** The most characters of a job's name any view shows (qmon_jupyter.core.text.NAME_MAX). */
+export const NAME_MAX = vocabulary.name_max;
 /** [{name, capability, from: Set of the statuses where it changes something}] */
 export const ACTIONS = vocabulary.actions.map((a) => ({ ...a, from: new Set(a.from) }));
 
