@@ -61,7 +61,7 @@ describe("dashboard", () => {
     assert.equal(row.querySelector(".qmon-bar").getAttribute("aria-valuenow"), "42");
   });
 
-  test("absent capabilities show n/a instead of buttons or errors", () => {
+  test("absent capabilities show n/a instead of buttons, and their fields one mark", () => {
     const caps = { cancel: true, pause: false, queue_position: false, eta: false };
     const { el } = setup({ jobs: [snapshot({ capabilities: caps, status: "queued", queue_position: null })] });
     const row = rowsOf(el)[0];
@@ -69,7 +69,9 @@ describe("dashboard", () => {
     assert.ok(row.querySelector("button.qmon-cancel"));
     assert.match(row.querySelector('.qmon-na[data-capability="pause"]').textContent, /n\/a/);
     const values = [...row.querySelectorAll(".qmon-field-value")].map((v) => v.textContent);
-    assert.ok(values.filter((v) => v === "n/a").length >= 2, values.join("|"));
+    // "ETA n/a" and "ETA –" would say the same thing: a field that does not apply shows "–"
+    assert.ok(values.filter((v) => v === "–").length >= 2, values.join("|"));
+    assert.ok(!values.includes("n/a"), values.join("|"));
   });
 
   test("pause shows for running jobs and resume for paused ones", () => {
@@ -191,10 +193,21 @@ describe("dashboard", () => {
     assert.deepEqual(model.sent.at(-1), { action: "dismiss", notification_id: "n2" });
   });
 
-  test("on first render only the newest three notifications pop", () => {
-    const notes = Array.from({ length: 10 }, (_, i) => ({ id: `n${i}`, level: "info", title: `t${i}`, message: "", dismissed: false }));
-    const { el } = setup({ notifications: notes });
-    assert.equal(el.querySelectorAll(".qmon-toast").length, 3);
+  test("a new view does not replay old notifications; only news pops", () => {
+    const notes = Array.from({ length: 10 }, (_, i) => ({ id: `n${i}`, level: "error", title: `t${i}`, message: "", dismissed: false }));
+    const { el, model } = setup({ notifications: notes });
+    assert.equal(el.querySelectorAll(".qmon-toast").length, 0);
+    model.set("notifications", [...notes, { id: "new", level: "info", title: "fresh", message: "", dismissed: false }]);
+    assert.deepEqual([...el.querySelectorAll(".qmon-toast")].map((t) => t.dataset.notificationId), ["new"]);
+  });
+
+  test("a job's notification does not pop while its row is on screen", () => {
+    const { el, model } = setup({ jobs: [snapshot({ id: "shown", status: "completed" })] });
+    model.set("notifications", [
+      { id: "n1", level: "success", title: "shown completed", message: "", job_id: "shown", dismissed: false },
+      { id: "n2", level: "error", title: "other failed", message: "", job_id: "elsewhere", dismissed: false },
+    ]);
+    assert.deepEqual([...el.querySelectorAll(".qmon-toast")].map((t) => t.dataset.notificationId), ["n2"]);
   });
 
   test("CPU and memory sparklines with current figures", () => {

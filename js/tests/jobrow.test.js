@@ -37,3 +37,16 @@ test("a long name is capped in the row and kept whole in its tooltip", () => {
   assert.ok(name.title.startsWith(long));
   assert.equal(row.el.querySelector("img"), null);
 });
+
+test("a finished job drops its last stage; a paused one says paused for its ETA", () => {
+  installDom();
+  const row = createJobRow(() => {});
+  row.update(snapshot({ status: "running", stage: "optimising" }));
+  const stage = () => [...row.el.querySelectorAll(".qmon-field")].find((f) => f.textContent.startsWith("Stage"));
+  assert.equal(stage().hidden, false);
+  row.update(snapshot({ status: "completed", stage: "optimising" }));
+  assert.equal(stage().hidden, true);
+  row.update(snapshot({ status: "paused", eta_s: 12 }));
+  const eta = [...row.el.querySelectorAll(".qmon-field")].find((f) => f.textContent.startsWith("ETA"));
+  assert.match(eta.textContent, /paused/);
+});

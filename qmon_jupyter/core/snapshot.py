@@ -112,9 +112,14 @@ FIELDS: tuple[Field, ...] = (
                     "items": {"type": "array", "minItems": 2, "maxItems": 2},
                 },
                 "shots": _INT,
+                "registers": {
+                    "type": "array",
+                    "items": {"type": "array", "minItems": 2, "maxItems": 2},
+                },
             },
         },
-        "The most frequent outcomes ([bitstring, count], most frequent first) and shots",
+        "The most frequent outcomes ([bitstring, count], most frequent first), shots, and"
+        " the classical registers ([name, size], declared order) when there are several",
         nullable=True,
     ),
     Field(

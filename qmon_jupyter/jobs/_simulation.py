@@ -206,7 +206,11 @@ class SimulationRun:
             seed=self.spec.seed,
             elapsed_s=self.job.elapsed_s or 0.0,
         )
-        return result, {"top": [[k, int(v)] for k, v in top], "shots": shots}
+        summary: dict[str, Any] = {"top": [[k, int(v)] for k, v in top], "shots": shots}
+        cregs = getattr(self.spec.circuit, "cregs", ())
+        if len(cregs) > 1:  # the renderer splits the keys by register, as Qiskit prints them
+            summary["registers"] = [[name, int(size)] for name, size in cregs]
+        return result, summary
 
 
 def emit_checkpoint(events: EventBus, run: SimulationRun) -> None:

@@ -270,3 +270,20 @@ def test_a_result_answers_get_counts_as_qiskit_users_expect(manager):
     assert counts == result.counts
     counts["000"] = -1  # a copy: the result stays as it was
     assert result.counts["000"] != -1
+
+
+def test_the_summary_names_the_registers_when_there_are_several(manager):
+    from qmon_jupyter.circuits.qasm2 import parse_qasm
+
+    source = (
+        'OPENQASM 2.0; include "qelib1.inc"; qreg q[3]; creg a[1]; creg b[2];'
+        " x q[0]; x q[2]; measure q[0] -> a[0]; measure q[1] -> b[0]; measure q[2] -> b[1];"
+    )
+    two = manager.submit(parse_qasm(source), shots=10, seed=1)
+    one = manager.submit(ghz(3), shots=10, seed=1)
+    assert two.wait(TIMEOUT)
+    assert one.wait(TIMEOUT)
+    summary = two.snapshot()["result_summary"]
+    assert summary["registers"] == [["a", 1], ["b", 2]]
+    assert summary["top"] == [["101", 10]]  # clbit 0 (a[0]) rightmost; the renderer shows "10 1"
+    assert "registers" not in one.snapshot()["result_summary"]

@@ -33,16 +33,44 @@ export function createSparkline(label, width = 120, height = 26) {
 }
 
 /**
+ * A count key split by classical register, as Qiskit prints it: `registers`
+ * ([[name, size], ...] in declaration order) fill the key from the right.
+ */
+export function registerLabel(key, registers) {
+  const text = String(key);
+  const sizes = Array.isArray(registers) ? registers.map((r) => Number(r?.[1]) || 0) : [];
+  if (sizes.length < 2 || sizes.reduce((a, b) => a + b, 0) !== text.length) return text;
+  const parts = [];
+  let end = text.length;
+  for (const size of sizes) {
+    parts.unshift(text.slice(end - size, end));
+    end -= size;
+  }
+  return parts.join(" ");
+}
+
+/** A count's share of the shots: "50.0%", "0.10%", "0.0050%" (never a "0.0%" that is not zero). */
+export function formatShare(count, shots) {
+  const p = (100 * count) / shots;
+  if (p === 0 || p >= 1) return `${p.toFixed(1)}%`;
+  return `${p.toPrecision(2)}%`;
+}
+
+/**
  * Draw a horizontal-bar histogram of `top` ([[bitstring, count], ...]) into `container`.
+ * A wide register scales the chart down to its container, never past it.
  * Returns the <svg>.
  */
-export function renderHistogram(container, top, { shots = null, maxBars = 16 } = {}) {
+export function renderHistogram(container, top, { shots = null, registers = null, maxBars = 16 } = {}) {
   clear(container);
-  const rows = (Array.isArray(top) ? top : []).filter((r) => Array.isArray(r) && r.length >= 2).slice(0, maxBars);
+  const rows = (Array.isArray(top) ? top : [])
+    .filter((r) => Array.isArray(r) && r.length >= 2)
+    .slice(0, maxBars)
+    .map(([key, count]) => [registerLabel(key, registers), count]);
   if (rows.length === 0) return null;
   const maxCount = Math.max(...rows.map((r) => Number(r[1]) || 0)) || 1;
   const labelChars = Math.max(...rows.map((r) => String(r[0]).length));
-  const labelWidth = Math.min(220, 12 + labelChars * 7);
+  const labelWidth = 12 + labelChars * 7;
   const barArea = 260;
   const rowHeight = 18;
   const width = labelWidth + barArea + 120; // room for "123.4k (50.0%)"
@@ -58,7 +86,7 @@ export function renderHistogram(container, top, { shots = null, maxBars = 16 } =
   rows.forEach(([key, count], i) => {
     const y = i * rowHeight + 2;
     const w = Math.max(1, (Number(count) / maxCount) * barArea);
-    const share = shots ? ` (${((100 * Number(count)) / shots).toFixed(1)}%)` : "";
+    const share = shots ? ` (${formatShare(Number(count), shots)})` : "";
     svg.appendChild(s("text", { x: 0, y: y + 12 }, String(key)));
     svg.appendChild(s("rect", { x: labelWidth, y: y + 2, width: w.toFixed(1), height: rowHeight - 5, rx: 2 }, s("title", {}, `${key}: ${count}${share}`)));
     svg.appendChild(s("text", { x: labelWidth + w + 4, y: y + 12 }, `${formatCount(Number(count))}${share}`));

@@ -16,6 +16,15 @@ import { ACTIVE_STATUSES, STATUSES, STATUS_ORDER, TYPES, sortJobs } from "./voca
 
 export { STATUSES, TYPES, sortJobs };
 
+/** Whether a job's row is drawn and inside the window (without layout, as in tests: drawn). */
+function rowOnScreen(row) {
+  if (!row?.el.isConnected) return false;
+  const box = row.el.getBoundingClientRect?.();
+  if (!box || (box.width === 0 && box.height === 0)) return true;
+  const height = globalThis.innerHeight ?? Number.POSITIVE_INFINITY;
+  return box.bottom > 0 && box.top < height;
+}
+
 export function filterJobs(jobs, filters) {
   const status = filters?.status || "";
   const type = filters?.type || "";
@@ -130,7 +139,10 @@ export function renderDashboard({ model, el, options = {} }) {
   const more = h("div", { class: "qmon-more" });
   const note = h("div", { class: "qmon-note qmon-global-note" });
   const stats = createStatsPanel();
-  const toasts = createToasts((id) => act("dismiss", { notification_id: id }), { timers });
+  const toasts = createToasts((id) => act("dismiss", { notification_id: id }), {
+    timers,
+    onScreen: (jobId) => rowOnScreen(rows.get(jobId)),
+  });
   const body = h(
     "div",
     { class: "qmon-body" },

@@ -79,15 +79,25 @@ export function formatDoneTotal(done, total, unit) {
 /** Turn "mean_duration_s" into "Mean duration". */
 export function humanize(key) {
   const words = String(key)
+    .replace(/_per_(s|hour)$/, " rate")
     .replace(/_s$/, "")
     .replace(/[_-]+/g, " ")
     .trim();
   return words.charAt(0).toUpperCase() + words.slice(1);
 }
 
-/** Format a statistics value by its key's convention (…_s seconds, …rate fraction). */
+const PER = { s: "/s", hour: "/h" };
+/** A rate's key: [_, what it is of ("running"), its unit ("shots"), per "s" | "hour"]. */
+export const RATE_KEY = /^(?:(.*)_)?([a-z]+)_per_(s|hour)$/;
+
+/**
+ * Format a statistics value by its key's convention: …_per_s and …_per_hour
+ * rates ("1.2k shots/s"), other …_s seconds, …rate fractions, …bytes sizes.
+ */
 export function formatStat(key, value) {
   if (!isNum(value)) return value === null || value === undefined ? NA : String(value);
+  const rate = RATE_KEY.exec(key);
+  if (rate) return `${formatCount(value)} ${rate[2]}${PER[rate[3]]}`;
   if (/_s$/.test(key)) return formatDuration(value);
   if (/(success|failure|cancel).*rate|_ratio$|_fraction$/.test(key) && value <= 1) {
     return formatPercent(value);

@@ -4,7 +4,6 @@
 
 import { h, setText, toggleAttr } from "./dom.js";
 import {
-  NA,
   formatDoneTotal,
   formatDuration,
   formatPercent,
@@ -28,16 +27,19 @@ function capable(snapshot, name) {
   return caps[name] !== false;
 }
 
+/** What a field shows when it does not apply: one mark, whatever the reason. */
+export const NONE = "–";
+
 export function queueText(snapshot) {
-  if (!capable(snapshot, "queue_position")) return NA;
+  if (!capable(snapshot, "queue_position")) return NONE;
   const q = snapshot.queue_position;
-  if (q === null || q === undefined || q === "") return snapshot.status === "queued" ? "…" : "–";
+  if (q === null || q === undefined || q === "") return snapshot.status === "queued" ? "…" : NONE;
   return typeof q === "number" ? `#${q}` : String(q);
 }
 
 export function etaText(snapshot) {
-  if (!capable(snapshot, "eta")) return NA;
-  if (!ACTIVE_STATUSES.has(snapshot.status)) return "–";
+  if (!capable(snapshot, "eta") || !ACTIVE_STATUSES.has(snapshot.status)) return NONE;
+  if (snapshot.status === "paused") return "paused";
   const range = snapshot.provider?.eta_range_s;
   if (Array.isArray(range) && range.length === 2) {
     return `${formatDuration(range[0])} – ${formatDuration(range[1])}`;
@@ -177,15 +179,17 @@ export function createJobRow(onAction, { className = "qmon-job", showMeta = true
     setText(pct, status === "completed" ? "100%" : formatPercent(fraction));
     setText(fields.done.value, formatDoneTotal(snapshot.done, snapshot.total, snapshot.unit));
     const rate = typeof snapshot.rate === "number" ? formatRate(snapshot.rate, snapshot.unit) : "…";
-    setText(fields.rate.value, status === "running" ? rate : "–");
+    setText(fields.rate.value, status === "running" ? rate : NONE);
     setText(fields.eta.value, etaText(snapshot));
     receivedAt = now();
     renderElapsed();
     setText(fields.queue.value, queueText(snapshot));
-    setText(fields.stage.value, snapshot.stage || "–");
+    // a finished job's last stage ("optimising") no longer says what it does
+    const stage = ACTIVE_STATUSES.has(status) ? snapshot.stage : null;
+    setText(fields.stage.value, stage || NONE);
     setText(fields.message.value, snapshot.message || "");
     toggleAttr(fields.message.el, "hidden", !snapshot.message);
-    toggleAttr(fields.stage.el, "hidden", !snapshot.stage);
+    toggleAttr(fields.stage.el, "hidden", !stage);
     const err = errorText(snapshot);
     setText(error, err);
     toggleAttr(error, "hidden", !err);

@@ -35,7 +35,7 @@ export function renderJob({ model, el, options = {} }) {
     const key = snapshot.status === "completed" && summary ? JSON.stringify(summary.top || []) : null;
     if (key !== drawnFor) {
       drawnFor = key;
-      if (key) renderHistogram(histogram, summary.top, { shots: summary.shots });
+      if (key) renderHistogram(histogram, summary.top, { shots: summary.shots, registers: summary.registers });
       else renderHistogram(histogram, []);
     }
     if (!ACTIVE_STATUSES.has(snapshot.status)) {

@@ -2,7 +2,15 @@
 // one row each; nested {name: number} maps become one "a 3 · b 1" row.
 
 import { clear, h } from "./dom.js";
-import { formatStat, humanize } from "./format.js";
+import { RATE_KEY, formatStat, humanize } from "./format.js";
+
+/** One entry of a nested map: "running 3", "42 shots/s" (a rate names its own unit). */
+function statPart(key, value) {
+  if (typeof value !== "number") return `${humanize(key).toLowerCase()} ${value}`;
+  const rate = RATE_KEY.exec(key);
+  if (rate) return [rate[1]?.replace(/_/g, " "), formatStat(key, value)].filter(Boolean).join(" ");
+  return `${humanize(key).toLowerCase()} ${formatStat(key, value)}`;
+}
 
 export function statRows(stats) {
   const rows = [];
@@ -14,7 +22,7 @@ export function statRows(stats) {
     else if (typeof value === "object" && !Array.isArray(value)) {
       const parts = Object.entries(value)
         .filter(([, v]) => (typeof v === "number" && v !== 0) || typeof v === "string")
-        .map(([k, v]) => `${k} ${typeof v === "number" ? formatStat(k, v) : v}`);
+        .map(([k, v]) => statPart(k, v));
       if (parts.length) rows.push([humanize(key), parts.join(" · ")]);
     }
   }

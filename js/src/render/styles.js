@@ -2,6 +2,27 @@
 // fonts come from JupyterLab's theme variables, with fallbacks for pages
 // outside JupyterLab (the /qmon/ page defines its own light/dark values).
 
+/**
+ * Badge backgrounds under white text, the same in every theme: each has at
+ * least 4.5:1 contrast with white (WCAG AA; js/tests/styles.test.js checks).
+ * Theme accents such as Lab's dark --jp-brand-color1 are too light for that.
+ */
+export const BADGE_BACKGROUNDS = {
+  default: "#545b64",
+  running: "#1565c0",
+  completed: "#2e7d32",
+  failed: "#c62828",
+  cancelled: "#a04600",
+  paused: "#00695c",
+};
+
+function badgeRules() {
+  return Object.entries(BADGE_BACKGROUNDS)
+    .filter(([status]) => status !== "default")
+    .map(([status, color]) => `.qmon-badge[data-status="${status}"] { background: ${color}; }`)
+    .join("\n");
+}
+
 const CSS = `
 .qmon-root {
   --qmon-fg: var(--jp-ui-font-color1, #1f1f1f);
@@ -50,12 +71,8 @@ const CSS = `
 .qmon-job-head { display: flex; gap: 8px; align-items: baseline; flex-wrap: wrap; }
 .qmon-job-name { font-weight: 600; word-break: break-all; }
 .qmon-job-meta { color: var(--qmon-fg-dim); font-size: 0.9em; }
-.qmon-badge { display: inline-block; min-width: 72px; text-align: center; border-radius: 9px; padding: 0 7px; font-size: 0.85em; color: #fff; background: var(--qmon-fg-dim); }
-.qmon-badge[data-status="running"] { background: var(--qmon-accent); }
-.qmon-badge[data-status="completed"] { background: var(--qmon-ok); }
-.qmon-badge[data-status="failed"] { background: var(--qmon-err); }
-.qmon-badge[data-status="cancelled"] { background: var(--qmon-warn); }
-.qmon-badge[data-status="paused"] { background: var(--qmon-info); }
+.qmon-badge { display: inline-block; min-width: 72px; text-align: center; border-radius: 9px; padding: 0 7px; font-size: 0.85em; color: #fff; background: ${BADGE_BACKGROUNDS.default}; }
+${badgeRules()}
 .qmon-progress { display: flex; align-items: center; gap: 8px; margin: 4px 0; }
 .qmon-bar { flex: 1; height: 8px; background: var(--qmon-bg-alt); border-radius: 4px; overflow: hidden; border: 1px solid var(--qmon-border); }
 .qmon-fill { height: 100%; width: 0; background: var(--qmon-accent); transition: width 0.2s linear; }
@@ -77,10 +94,12 @@ const CSS = `
 .qmon-stats { margin-top: 8px; }
 .qmon-stats summary { cursor: pointer; font-weight: 600; }
 .qmon-stats dl { display: grid; grid-template-columns: max-content 1fr; gap: 2px 12px; margin: 6px 0 0; }
-.qmon-stats dt { color: var(--qmon-fg-dim); }
+.qmon-stats dt { color: var(--qmon-fg-dim); white-space: nowrap; }
 .qmon-stats dd { margin: 0; font-variant-numeric: tabular-nums; }
 /* In the flow, above the jobs: a notebook output has no free corner to float in. */
-.qmon-toasts { display: flex; flex-direction: column; gap: 4px; margin-bottom: 6px; }
+.qmon-dashboard { position: relative; }
+.qmon-toasts { position: absolute; top: 30px; right: 8px; z-index: 10; width: min(360px, calc(100% - 16px)); display: flex; flex-direction: column; gap: 4px; pointer-events: none; }
+.qmon-toast { pointer-events: auto; box-shadow: 0 2px 8px rgba(0, 0, 0, 0.25); }
 .qmon-toasts:empty { display: none; }
 .qmon-toast { background: var(--qmon-bg-alt); border: 1px solid var(--qmon-border); border-left: 4px solid var(--qmon-info); border-radius: 4px; padding: 3px 6px; display: flex; gap: 8px; align-items: baseline; }
 .qmon-toast[data-level="success"] { border-left-color: var(--qmon-ok); }
@@ -100,6 +119,7 @@ const CSS = `
 }
 .qmon-histogram text { fill: var(--qmon-fg); font-size: 11px; font-family: var(--jp-code-font-family, monospace); }
 .qmon-histogram rect { fill: var(--qmon-accent); }
+.qmon-histogram { max-width: 100%; height: auto; }
 `;
 
 const STYLE_ID = "qmon-styles";

@@ -1,14 +1,15 @@
-// Notifications as toasts: a new one pops up, can be dismissed, and goes away
-// by itself after a few seconds (its ttl_s if shorter). At most five are on screen.
+// Notifications as toasts: a new one pops up over the view (it never pushes the
+// list down), can be dismissed, and goes away by itself after a few seconds (its
+// ttl_s if shorter). At most five are on screen. What was there before the view
+// opened is history, not news: it is never replayed. A job's notification is not
+// shown when that job's row is on screen already (`onScreen(jobId)`).
 
 import { h } from "./dom.js";
 
 const MAX_VISIBLE = 5;
 const DEFAULT_TTL_S = 8;
 const ERROR_TOAST_S = 30;
-const FIRST_RENDER_MAX = 3;
-
-export function createToasts(onDismiss, { timers = globalThis } = {}) {
+export function createToasts(onDismiss, { timers = globalThis, onScreen = () => false } = {}) {
   const el = h("div", { class: "qmon-toasts", "aria-live": "polite" });
   const seen = new Set();
   const visible = new Map(); // id -> {node, timer}
@@ -55,10 +56,13 @@ export function createToasts(onDismiss, { timers = globalThis } = {}) {
     for (const id of [...visible.keys()]) if (!live.has(id)) remove(id);
     const fresh = list.filter((n) => n && n.id !== undefined && !seen.has(String(n.id)));
     for (const n of fresh) seen.add(String(n.id));
-    // On the first render old notifications are history: show only the newest few.
-    const toShow = fresh.filter((n) => !n.dismissed).slice(first ? -FIRST_RENDER_MAX : undefined);
-    first = false;
-    for (const n of toShow) show(n);
+    if (first) {
+      first = false;
+      return;
+    }
+    for (const n of fresh) {
+      if (!n.dismissed && !(n.job_id && onScreen(String(n.job_id)))) show(n);
+    }
   }
 
   function destroy() {
