@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import weakref
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
-from qmon_jupyter.core.states import JobType
+from qmon_jupyter.core.states import JobStatus, JobType
 
 from ._function import CancellationToken
 
@@ -19,12 +20,17 @@ __all__ = ["MonitoredLoop"]
 
 T = TypeVar("T")
 
+NEVER_ITERATED = "the progress loop was never iterated"
+
 
 class MonitoredLoop(Generic[T]):
     """Iterate ``iterable`` as a monitored job (tqdm-like).
 
-    The job is ``running`` from creation; each finished iteration counts one
-    step. Cancel from the dashboard makes the loop raise
+    The job is ``pending`` until the loop asks for its first item, then
+    ``running``; each finished iteration counts one step. A loop that is
+    garbage-collected, or whose ``with`` block ends, without ever being
+    iterated is cancelled (:data:`NEVER_ITERATED`): it does not sit on the
+    dashboard, nor claim work it did not do. Cancel from the dashboard makes the loop raise
     :class:`~qmon_jupyter.JobCancelled` when it asks for its next item (the
     body of the current item is never interrupted); pause blocks it there
     until resumed. When the iterable is exhausted the job completes.
@@ -63,6 +69,7 @@ class MonitoredLoop(Generic[T]):
         )
         self._iterating = False
         self._entered = False
+        weakref.finalize(self, _never_iterated, manager, self.job)
 
     def __iter__(self) -> Iterator[T]:
         if self._iterating:
@@ -83,6 +90,7 @@ class MonitoredLoop(Generic[T]):
         error: BaseException | None = None
         left_early = False
         try:
+            self._manager._start_inline(job)
             iterator = iter(self._iterable)
             while True:
                 token.check()
@@ -116,6 +124,8 @@ class MonitoredLoop(Generic[T]):
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
+        if exc is None and self.job.status is JobStatus.PENDING:
+            _never_iterated(self._manager, self.job)
         self._manager._finish_inline(self.job, exc)
 
     def __repr__(self) -> str:
@@ -126,3 +136,9 @@ class MonitoredLoop(Generic[T]):
         if name.startswith("_"):
             raise AttributeError(name)
         return getattr(self.job, name)
+
+
+def _never_iterated(manager: JobManager, job: ExecutionJob) -> None:
+    # weakref.finalize of a MonitoredLoop: a job still pending was never iterated
+    if job.status is JobStatus.PENDING:
+        manager._cancel_job(job, NEVER_ITERATED)

@@ -255,14 +255,23 @@ class JobManager:
     def _add_inline_job(
         self, *, name: str, total: float | None, unit: str, job_type: JobType
     ) -> ExecutionJob:
-        """Add a job whose work runs in the caller's thread (``progress()`` loops)."""
+        """Add a job whose work runs in the caller's thread (``progress()`` loops).
+
+        It is ``pending`` until :meth:`_start_inline`: a loop that is made but
+        not (yet) iterated does not claim to run.
+        """
         self._scheduler.check_open()
         job = inline_job(self, name=name, total=total, unit=unit, job_type=job_type)
         with self._lock:
             self._scheduler.check_open()  # again under the lock: shutdown may have won the race
             self._lifecycle.register_locked(job)
-            self._lifecycle.move_locked(job, _S.RUNNING)
         return job
+
+    def _start_inline(self, job: ExecutionJob) -> None:
+        """Move a ``progress()`` loop's job to ``running`` at its first iteration."""
+        with self._lock:
+            if job.status is _S.PENDING:
+                self._lifecycle.move_locked(job, _S.RUNNING)
 
     def _finish_inline(self, job: ExecutionJob, error: BaseException | None = None) -> None:
         """End a ``progress()`` loop's job."""

@@ -24,7 +24,14 @@ if TYPE_CHECKING:
 
     from qmon_jupyter.jobs import ExecutionJob, Result
 
-__all__ = ["MonitoredSimulationExecutor", "get_manager", "progress", "resume", "submit"]
+__all__ = [
+    "MonitoredSimulationExecutor",
+    "get_manager",
+    "kernel_shell",
+    "progress",
+    "resume",
+    "submit",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -100,15 +107,18 @@ def progress(
     *,
     unit: str = "iterations",
     manager: JobManager | None = None,
+    display: bool = True,
 ) -> MonitoredLoop:
     """Wrap a loop so it shows on the dashboard as an ``analysis`` job (tqdm-like).
 
     ``total`` defaults to ``len(iterable)`` when there is one (generators show
     a count and a rate). Cancel from the dashboard raises
-    :class:`~qmon_jupyter.JobCancelled` at the loop's next iteration. See
+    :class:`~qmon_jupyter.JobCancelled` at the loop's next iteration. In a
+    kernel the loop's job widget is displayed in the cell at once, as
+    ``tqdm.notebook`` does (``display=False`` leaves it to the dashboard). See
     :class:`~qmon_jupyter.jobs._loop.MonitoredLoop`.
     """
-    return MonitoredLoop(
+    loop = MonitoredLoop(
         iterable,
         get_manager() if manager is None else manager,
         name=name,
@@ -116,6 +126,25 @@ def progress(
         unit=unit,
         job_type=JobType.ANALYSIS,
     )
+    if display:
+        _display_in_kernel(loop.job)
+    return loop
+
+
+def _display_in_kernel(job: ExecutionJob) -> None:
+    # IPython's formatter for ExecutionJob (registered by qmon_jupyter) draws the widget
+    shell = kernel_shell()
+    if shell is not None:
+        from IPython.display import display
+
+        display(job)
+
+
+def kernel_shell() -> Any:
+    """Return IPython's shell when this process is a Jupyter kernel, else None."""
+    ipython = sys.modules.get("IPython")
+    shell = ipython.get_ipython() if ipython is not None else None
+    return shell if getattr(shell, "kernel", None) is not None else None
 
 
 def resume(job_id: str, *, manager: JobManager | None = None, store: Any = None) -> ExecutionJob:

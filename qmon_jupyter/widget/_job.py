@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 import traitlets
 
 from qmon_jupyter.core.states import TERMINAL
+from qmon_jupyter.kernel.session import kernel_shell
 
 from ._base import QmonWidget, esm_source
 from ._sync import get_publisher
@@ -116,11 +117,6 @@ def job_mimebundle(job: ExecutionJob, **kwargs: Any) -> Any:
     plain IPython terminal, a script) it returns None and the caller's
     ``repr`` is used instead.
     """
-    try:
-        from IPython import get_ipython
-    except ImportError:  # pragma: no cover - IPython ships with ipywidgets
-        return None
-    shell = get_ipython()
-    if shell is None or getattr(shell, "kernel", None) is None:
+    if kernel_shell() is None:
         return None
     return JobWidget(job)._repr_mimebundle_(**kwargs)

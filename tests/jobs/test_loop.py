@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import threading
 
 import pytest
@@ -18,8 +19,11 @@ S = JobStatus
 
 def test_a_loop_becomes_an_analysis_job_that_completes(manager):
     loop = progress(range(5), name="scan", manager=manager)
-    assert loop.job.status is S.RUNNING
-    assert list(loop) == [0, 1, 2, 3, 4]
+    assert loop.job.status is S.PENDING  # made, not yet iterated: it does not claim to run
+    seen = []
+    for i in loop:
+        seen.append((i, loop.job.status))
+    assert seen == [(i, S.RUNNING) for i in range(5)]
     snap = loop.job.snapshot()
     assert snap["type"] == "analysis"
     assert snap["status"] == "completed"
@@ -106,3 +110,30 @@ def test_keyboard_interrupt_inside_with_cancels_the_job(manager):
     with pytest.raises(KeyboardInterrupt):
         scan()
     assert loop.job.status is S.CANCELLED
+
+
+def test_a_loop_never_iterated_is_cancelled_when_it_is_dropped(manager):
+    loop = progress(range(10), name="forgotten", manager=manager)
+    job = loop.job
+    assert job.status is S.PENDING
+    del loop
+    gc.collect()
+    assert job.status is S.CANCELLED
+    assert "never iterated" in job.snapshot()["message"]
+
+
+def test_a_pending_loop_can_be_cancelled_and_then_raises_when_iterated(manager):
+    loop = progress(range(10), name="c", manager=manager)
+    assert loop.job.cancel()
+    assert loop.job.status is S.CANCELLED
+    with pytest.raises(JobCancelled):
+        list(loop)
+    assert loop.job.status is S.CANCELLED  # ended once
+
+
+def test_a_with_block_that_never_iterates_is_cancelled_not_completed(manager):
+    with progress(range(10), name="w", manager=manager) as loop:
+        pass
+    assert loop.job.status is S.CANCELLED
+    assert loop.job.snapshot()["done"] == 0
+    assert "never iterated" in loop.job.snapshot()["message"]

@@ -23,6 +23,8 @@ def outputs(tmp_path_factory):
     nb.cells = [
         nbformat.v4.new_code_cell(SUBMIT),
         nbformat.v4.new_code_cell("job = qmon.get_manager().jobs()[-1]\nprint(repr(job))"),
+        nbformat.v4.new_code_cell("for i in qmon.progress(range(5), name='scan'):\n    pass"),
+        nbformat.v4.new_code_cell("quiet = list(qmon.progress(range(3), display=False))"),
     ]
     execute_notebook(nb, tmp_path_factory)
     return [cell.outputs for cell in nb.cells]
@@ -40,3 +42,11 @@ def test_a_cell_ending_in_submit_displays_a_widget_view(outputs):
 def test_the_job_repr_in_a_kernel_stays_informative(outputs):
     text = "".join(out.text for out in outputs[1] if out.output_type == "stream")
     assert "<ExecutionJob 'bell in a kernel' id=" in text
+
+
+def test_a_progress_loop_shows_its_widget_in_its_own_cell_like_tqdm(outputs):
+    shown = [out for out in outputs[2] if out.output_type == "display_data"]
+    assert len(shown) == 1, outputs[2]
+    assert WIDGET in shown[0].data
+    assert "JobWidget" in shown[0].data["text/plain"]
+    assert not [out for out in outputs[3] if out.output_type == "display_data"]
