@@ -179,8 +179,8 @@ class Lifecycle:
         if job.status in TERMINAL:
             return
         tb = None if error is None else format_traceback(error)
-        if error is None:
-            job.tracker.finish()
+        if error is None and not job.cancel_requested:
+            job.tracker.finish()  # only a completed loop did all its work
         if isinstance(error, KeyboardInterrupt):
             job.signals.request_cancel("interrupted")
         with self.lock:

@@ -101,43 +101,49 @@ def submit(circuit: Any, shots: int = 1024, **options: Any) -> ExecutionJob:
 
 
 def progress(
-    iterable: Iterable,
+    iterable: Iterable | None = None,
     name: str | None = None,
     total: float | None = None,
     *,
+    desc: str | None = None,
     unit: str = "iterations",
-    manager: JobManager | None = None,
+    leave: bool = True,
     display: bool = True,
+    manager: JobManager | None = None,
 ) -> MonitoredLoop:
-    """Wrap a loop so it shows on the dashboard as an ``analysis`` job (tqdm-like).
+    """Wrap a loop so it shows as an ``analysis`` job: a drop-in for ``tqdm.notebook``.
 
-    ``total`` defaults to ``len(iterable)`` when there is one (generators show
-    a count and a rate). Cancel from the dashboard raises
-    :class:`~qmon_jupyter.JobCancelled` at the loop's next iteration. In a
-    kernel the loop's job widget is displayed in the cell at once, as
-    ``tqdm.notebook`` does (``display=False`` leaves it to the dashboard). See
-    :class:`~qmon_jupyter.jobs._loop.MonitoredLoop`.
+    ``desc`` is tqdm's name for ``name``. ``total`` defaults to
+    ``len(iterable)`` when there is one (generators show a count and a
+    rate); without an iterable, :meth:`~MonitoredLoop.update` counts. In a
+    kernel the job's widget is displayed in the cell at once (``display=False``
+    leaves it to the dashboard), and ``leave=False`` clears it when the loop
+    ends. Cancel from the dashboard raises :class:`~qmon_jupyter.JobCancelled`
+    at the loop's next iteration. See :class:`~qmon_jupyter.jobs.MonitoredLoop`.
     """
+    if name is not None and desc is not None and name != desc:
+        raise TypeError(f"progress() got name={name!r} and desc={desc!r}: give one of them")
+    handle: list[Any] = []  # the cell's display, once shown
     loop = MonitoredLoop(
         iterable,
         get_manager() if manager is None else manager,
-        name=name,
+        name=name or desc,
         total=total,
         unit=unit,
         job_type=JobType.ANALYSIS,
+        on_end=None
+        if leave
+        else lambda _job: [h.update({"text/plain": ""}, raw=True) for h in handle],
     )
-    if display:
-        _display_in_kernel(loop.job)
+    if display and kernel_shell() is not None:
+        from IPython.display import display as show
+
+        # IPython's formatter for ExecutionJob (registered by qmon_jupyter) draws the widget
+        handle.append(show(loop.job, display_id=True))
     return loop
 
 
-def _display_in_kernel(job: ExecutionJob) -> None:
-    # IPython's formatter for ExecutionJob (registered by qmon_jupyter) draws the widget
-    shell = kernel_shell()
-    if shell is not None:
-        from IPython.display import display
-
-        display(job)
+_CLEARED = {"text/plain": ""}  # what a leave=False loop's cell output becomes
 
 
 def kernel_shell() -> Any:

@@ -75,13 +75,47 @@ def test_pause_blocks_the_loop_until_resumed(manager):
     assert loop.job.status is S.COMPLETED
 
 
-def test_leaving_a_loop_early_completes_it_with_a_message(manager):
+def test_leaving_a_loop_early_cancels_it_saying_where_it_stopped(manager):
     loop = progress(range(10), name="b", manager=manager)
     for i in loop:
         if i == 3:
             break
-    assert loop.job.status is S.COMPLETED
-    assert loop.job.snapshot()["message"] == "loop left after 3 of 10 iterations"
+    snap = loop.job.snapshot()
+    assert snap["status"] == "cancelled"
+    assert snap["message"] == "not iterated to the end: stopped after 3 of 10 iterations"
+    assert snap["done"] == 3  # not a completed 10 / 10
+
+
+def test_tqdm_style_manual_updates_postfix_and_close(manager):
+    bar = progress(total=100, desc="sweep", manager=manager)
+    assert bar.job.name == "sweep"
+    assert bar.job.status is S.PENDING
+    bar.update(30)
+    assert bar.job.status is S.RUNNING
+    bar.set_postfix({"loss": 0.123456}, step=3)
+    assert bar.job.snapshot()["message"] == "loss=0.1235, step=3"
+    bar.update(70)
+    bar.close()
+    snap = bar.job.snapshot()
+    assert (snap["status"], snap["done"], snap["total"]) == ("completed", 100, 100)
+    bar.close()  # a second close changes nothing
+    assert bar.job.status is S.COMPLETED
+    with pytest.raises(TypeError, match="no iterable"):
+        iter(bar)
+
+
+def test_update_on_a_cancelled_bar_raises_job_cancelled(manager):
+    with progress(total=10, manager=manager) as bar:
+        bar.update(1)
+        bar.job.cancel()
+        with pytest.raises(JobCancelled):
+            bar.update(1)
+    assert bar.job.status is S.CANCELLED
+
+
+def test_name_and_desc_disagreeing_is_refused(manager):
+    with pytest.raises(TypeError, match="name='a' and desc='b'"):
+        progress(range(3), name="a", desc="b", manager=manager)
 
 
 def test_an_exception_in_the_body_fails_the_job_inside_with(manager):
@@ -119,7 +153,7 @@ def test_a_loop_never_iterated_is_cancelled_when_it_is_dropped(manager):
     del loop
     gc.collect()
     assert job.status is S.CANCELLED
-    assert "never iterated" in job.snapshot()["message"]
+    assert "not iterated to the end: stopped after 0 of 10" in job.snapshot()["message"]
 
 
 def test_a_pending_loop_can_be_cancelled_and_then_raises_when_iterated(manager):
@@ -136,4 +170,4 @@ def test_a_with_block_that_never_iterates_is_cancelled_not_completed(manager):
         pass
     assert loop.job.status is S.CANCELLED
     assert loop.job.snapshot()["done"] == 0
-    assert "never iterated" in loop.job.snapshot()["message"]
+    assert "not iterated to the end" in loop.job.snapshot()["message"]

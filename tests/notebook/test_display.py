@@ -25,6 +25,7 @@ def outputs(tmp_path_factory):
         nbformat.v4.new_code_cell("job = qmon.get_manager().jobs()[-1]\nprint(repr(job))"),
         nbformat.v4.new_code_cell("for i in qmon.progress(range(5), name='scan'):\n    pass"),
         nbformat.v4.new_code_cell("quiet = list(qmon.progress(range(3), display=False))"),
+        nbformat.v4.new_code_cell("gone = list(qmon.progress(range(3), leave=False))"),
     ]
     execute_notebook(nb, tmp_path_factory)
     return [cell.outputs for cell in nb.cells]
@@ -50,3 +51,10 @@ def test_a_progress_loop_shows_its_widget_in_its_own_cell_like_tqdm(outputs):
     assert WIDGET in shown[0].data
     assert "JobWidget" in shown[0].data["text/plain"]
     assert not [out for out in outputs[3] if out.output_type == "display_data"]
+
+
+def test_leave_false_clears_the_loops_output_when_it_ends(outputs):
+    shown = [out for out in outputs[4] if out.output_type == "display_data"]
+    assert len(shown) == 1, outputs[4]
+    assert WIDGET not in shown[0].data  # updated in place by its display id
+    assert shown[0].data["text/plain"] == ""
