@@ -35,11 +35,11 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
         Result,
         SimulationProgressTracker,
     )
-    from .kernel import MonitoredSimulationExecutor, get_manager, progress, resume, submit
+    from .kernel import MonitoredSimulationExecutor, get_manager, resume, submit
     from .providers import EmulatedQPU, EmulatorProvider, StatusMonitor, track
     from .providers.autotrack import autotrack
     from .server import start_dashboard_server
-    from .widget import ExecutionDashboard, JobWidget, dashboard, get_dashboard
+    from .widget import ExecutionDashboard, JobWidget, dashboard, get_dashboard, progress
 
 # name -> module that defines it (relative to this package)
 _LAZY = {
@@ -58,7 +58,7 @@ _LAZY = {
     "Result": ".jobs",
     "SimulationProgressTracker": ".jobs",
     "get_manager": ".kernel",
-    "progress": ".kernel",
+    "progress": ".widget",
     "resume": ".kernel",
     "submit": ".kernel",
     "DashboardAPI": ".dashboard_api",

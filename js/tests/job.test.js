@@ -79,3 +79,12 @@ test("the anywidget modules export initialize and render returning cleanups", as
     assert.equal(model.listenerCount(), 0);
   }
 });
+
+test("compact (qmon.progress) draws one line and follows the trait", () => {
+  const { el, model } = setup(snapshot());
+  const root = el.querySelector(".qmon-jobview");
+  assert.equal(root.classList.contains("qmon-compact"), false);
+  model.set("compact", true);
+  assert.equal(root.classList.contains("qmon-compact"), true);
+  assert.ok(el.querySelector('.qmon-field[data-field="eta"]'));
+});

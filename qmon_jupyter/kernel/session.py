@@ -20,7 +20,7 @@ from qmon_jupyter.errors import JobStateError
 from qmon_jupyter.jobs import JobManager, MonitoredLoop
 
 if TYPE_CHECKING:
-    from collections.abc import Iterable
+    from collections.abc import Callable, Iterable
 
     from qmon_jupyter.jobs import ExecutionJob, Result
 
@@ -107,43 +107,29 @@ def progress(
     *,
     desc: str | None = None,
     unit: str = "iterations",
-    leave: bool = True,
-    display: bool = True,
     manager: JobManager | None = None,
+    on_end: Callable[[ExecutionJob], object] | None = None,
 ) -> MonitoredLoop:
-    """Wrap a loop so it shows as an ``analysis`` job: a drop-in for ``tqdm.notebook``.
+    """Wrap a loop so it shows on the dashboard as an ``analysis`` job (tqdm-like).
 
     ``desc`` is tqdm's name for ``name``. ``total`` defaults to
     ``len(iterable)`` when there is one (generators show a count and a
-    rate); without an iterable, :meth:`~MonitoredLoop.update` counts. In a
-    kernel the job's widget is displayed in the cell at once (``display=False``
-    leaves it to the dashboard), and ``leave=False`` clears it when the loop
-    ends. Cancel from the dashboard raises :class:`~qmon_jupyter.JobCancelled`
-    at the loop's next iteration. See :class:`~qmon_jupyter.jobs.MonitoredLoop`.
+    rate); without an iterable, :meth:`~MonitoredLoop.update` counts. Cancel
+    from the dashboard raises :class:`~qmon_jupyter.JobCancelled` at the
+    loop's next iteration. ``qmon.progress`` (:func:`qmon_jupyter.widget.progress`)
+    also shows it in the cell. See :class:`~qmon_jupyter.jobs.MonitoredLoop`.
     """
     if name is not None and desc is not None and name != desc:
         raise TypeError(f"progress() got name={name!r} and desc={desc!r}: give one of them")
-    handle: list[Any] = []  # the cell's display, once shown
-    loop = MonitoredLoop(
+    return MonitoredLoop(
         iterable,
         get_manager() if manager is None else manager,
         name=name or desc,
         total=total,
         unit=unit,
         job_type=JobType.ANALYSIS,
-        on_end=None
-        if leave
-        else lambda _job: [h.update({"text/plain": ""}, raw=True) for h in handle],
+        on_end=on_end,
     )
-    if display and kernel_shell() is not None:
-        from IPython.display import display as show
-
-        # IPython's formatter for ExecutionJob (registered by qmon_jupyter) draws the widget
-        handle.append(show(loop.job, display_id=True))
-    return loop
-
-
-_CLEARED = {"text/plain": ""}  # what a leave=False loop's cell output becomes
 
 
 def kernel_shell() -> Any:

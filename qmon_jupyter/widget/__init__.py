@@ -7,5 +7,13 @@ coalesces job events into at most ten small updates a second per widget.
 
 from ._dashboard import ExecutionDashboard, dashboard, get_dashboard
 from ._job import JobWidget, job_mimebundle
+from ._progress import progress
 
-__all__ = ["ExecutionDashboard", "JobWidget", "dashboard", "get_dashboard", "job_mimebundle"]
+__all__ = [
+    "ExecutionDashboard",
+    "JobWidget",
+    "dashboard",
+    "get_dashboard",
+    "job_mimebundle",
+    "progress",
+]

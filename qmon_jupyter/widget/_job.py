@@ -56,17 +56,21 @@ class JobWidget(QmonWidget):
         The ``ExecutionJob`` to follow.
     manager
         Its ``JobManager`` (found from the job when omitted).
+    compact
+        Draw one line instead of the card (what ``qmon.progress`` shows).
     """
 
     _esm = esm_source("job.js")
 
     #: The job's latest snapshot (schema version 1).
     job = traitlets.Dict().tag(sync=True)
+    #: One line (status, name, bar, ETA, controls), as ``qmon.progress`` shows a loop.
+    compact = traitlets.Bool(default_value=False).tag(sync=True)
 
-    def __init__(self, job: ExecutionJob, *, manager: Any = None) -> None:
+    def __init__(self, job: ExecutionJob, *, manager: Any = None, compact: bool = False) -> None:
         self._job = job
         self._latest: dict | None = None
-        super().__init__(job=job.snapshot())
+        super().__init__(job=job.snapshot(), compact=compact)
         self._manager = manager if manager is not None else manager_of(job)
         self._qmon_start(self._manager.events, job.id)
         # An event between the first snapshot and the subscription would be

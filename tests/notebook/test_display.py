@@ -18,7 +18,7 @@ qmon.submit(bell, shots=1000, seed=1, name="bell in a kernel")"""
 
 
 @pytest.fixture(scope="module")
-def outputs(tmp_path_factory):
+def notebook(tmp_path_factory):
     nb = nbformat.v4.new_notebook()
     nb.cells = [
         nbformat.v4.new_code_cell(SUBMIT),
@@ -27,8 +27,18 @@ def outputs(tmp_path_factory):
         nbformat.v4.new_code_cell("quiet = list(qmon.progress(range(3), display=False))"),
         nbformat.v4.new_code_cell("gone = list(qmon.progress(range(3), leave=False))"),
     ]
-    execute_notebook(nb, tmp_path_factory)
-    return [cell.outputs for cell in nb.cells]
+    return execute_notebook(nb, tmp_path_factory)
+
+
+@pytest.fixture(scope="module")
+def outputs(notebook):
+    return [cell.outputs for cell in notebook.cells]
+
+
+def widget_state(notebook, output):
+    """The saved state of the widget an output displays (nbclient stores it)."""
+    states = notebook.metadata["widgets"]["application/vnd.jupyter.widget-state+json"]["state"]
+    return states[output.data[WIDGET]["model_id"]]["state"]
 
 
 def test_a_cell_ending_in_submit_displays_a_widget_view(outputs):
@@ -51,6 +61,14 @@ def test_a_progress_loop_shows_its_widget_in_its_own_cell_like_tqdm(outputs):
     assert WIDGET in shown[0].data
     assert "JobWidget" in shown[0].data["text/plain"]
     assert not [out for out in outputs[3] if out.output_type == "display_data"]
+
+
+def test_a_loop_is_a_compact_bar_and_a_submitted_job_a_card(notebook, outputs):
+    (loop,) = [out for out in outputs[2] if out.output_type == "display_data"]
+    (job,) = [out for out in outputs[0] if out.output_type == "execute_result"]
+    assert widget_state(notebook, loop)["compact"] is True
+    assert widget_state(notebook, loop)["job"]["name"] == "scan"
+    assert widget_state(notebook, job)["compact"] is False
 
 
 def test_leave_false_clears_the_loops_output_when_it_ends(outputs):

@@ -15,9 +15,9 @@ import { ACTIONS, ACTIVE_STATUSES } from "./vocabulary.js";
 
 export { ACTIVE_STATUSES };
 
-function field(label) {
+function field(label, key) {
   const value = h("span", { class: "qmon-field-value" });
-  const el = h("span", { class: "qmon-field" }, h("span", { class: "qmon-field-label" }, label), value);
+  const el = h("span", { class: "qmon-field", "data-field": key }, h("span", { class: "qmon-field-label" }, label), value);
   return { el, value };
 }
 
@@ -84,13 +84,13 @@ export function createJobRow(onAction, { className = "qmon-job", showMeta = true
   const bar = h("div", { class: "qmon-bar", role: "progressbar", "aria-valuemin": "0", "aria-valuemax": "100" }, fill);
   const pct = h("span", { class: "qmon-pct" });
   const fields = {
-    done: field("Done"),
-    rate: field("Rate"),
-    eta: field("ETA"),
-    elapsed: field("Elapsed"),
-    queue: field("Queue"),
-    stage: field("Stage"),
-    message: field("Message"),
+    done: field("Done", "done"),
+    rate: field("Rate", "rate"),
+    eta: field("ETA", "eta"),
+    elapsed: field("Elapsed", "elapsed"),
+    queue: field("Queue", "queue"),
+    stage: field("Stage", "stage"),
+    message: field("Message", "message"),
   };
   const error = h("div", { class: "qmon-error" });
   const actions = h("div", { class: "qmon-actions" });

@@ -18,6 +18,9 @@ export function renderJob({ model, el, options = {} }) {
   const conn = h("span", { class: "qmon-conn" }, "live");
   const histogram = h("div", { class: "qmon-result" });
   const root = h("div", { class: "qmon-root qmon-jobview" }, row.el, histogram);
+  // qmon.progress shows a loop as one line, like tqdm.notebook
+  const setCompact = () => root.classList.toggle("qmon-compact", Boolean(model.get("compact")));
+  setCompact();
   row.el.querySelector(".qmon-job-head").appendChild(conn);
   el.appendChild(root);
   let drawnFor = null;
@@ -47,6 +50,7 @@ export function renderJob({ model, el, options = {} }) {
     if (msg && msg.type === "action_result" && msg.ok === false) row.setNote(msg.message || "The action failed.");
   };
   model.on("change:job", render);
+  model.on("change:compact", setCompact);
   const ticker = timers.setInterval(() => row.tick(), 1000);
   model.on("msg:custom", onCustom);
   const connection = watchConnection(
@@ -65,6 +69,7 @@ export function renderJob({ model, el, options = {} }) {
   render();
   return () => {
     model.off("change:job", render);
+    model.off("change:compact", setCompact);
     model.off("msg:custom", onCustom);
     connection.stop();
     timers.clearInterval(ticker);

@@ -74,6 +74,16 @@ const CSS = `
 .qmon-badge { display: inline-block; min-width: 72px; text-align: center; border-radius: 9px; padding: 0 7px; font-size: 0.85em; color: #fff; background: ${BADGE_BACKGROUNDS.default}; }
 ${badgeRules()}
 .qmon-progress { display: flex; align-items: center; gap: 8px; margin: 4px 0; }
+.qmon-jobview.qmon-compact { padding: 2px 6px; }
+.qmon-compact .qmon-jobview-row { display: flex; align-items: center; gap: 10px; }
+.qmon-compact .qmon-job-head { flex-wrap: nowrap; min-width: 0; }
+.qmon-compact .qmon-job-name { white-space: nowrap; overflow: hidden; text-overflow: ellipsis; max-width: 32ch; }
+.qmon-compact .qmon-job-meta, .qmon-compact .qmon-conn, .qmon-compact .qmon-result { display: none; }
+.qmon-compact .qmon-progress { flex: 1 1 160px; margin: 0; }
+.qmon-compact .qmon-fields { flex-wrap: nowrap; }
+.qmon-compact .qmon-field:not([data-field="eta"]):not([data-field="elapsed"]):not([data-field="message"]) { display: none; }
+.qmon-compact .qmon-field[data-field="message"] { max-width: 28ch; overflow: hidden; text-overflow: ellipsis; white-space: nowrap; }
+.qmon-compact .qmon-note:empty { display: none; }
 .qmon-bar { flex: 1; height: 8px; background: var(--qmon-bg-alt); border-radius: 4px; overflow: hidden; border: 1px solid var(--qmon-border); }
 .qmon-fill { height: 100%; width: 0; background: var(--qmon-accent); transition: width 0.2s linear; }
 .qmon-job[data-status="completed"] .qmon-fill, .qmon-jobview[data-status="completed"] .qmon-fill { background: var(--qmon-ok); }

@@ -7,7 +7,7 @@ import re
 import pytest
 
 from ..._support import BELL
-from .conftest import cell_output, open_notebook, run_all_cells
+from .conftest import ARTIFACTS, cell_output, open_notebook, run_all_cells
 
 pytestmark = pytest.mark.browser
 
@@ -246,3 +246,28 @@ def test_the_full_page_dashboard_shows_the_kernels_jobs_and_cancels(page, lab):
         timeout=30_000
     )
     assert page.dialogs == []
+
+
+def test_qmon_progress_is_an_inline_compact_bar_like_tqdm(page, lab):
+    name = lab.write_notebook(
+        "tqdm.ipynb",
+        [
+            "import time\nimport qmon_jupyter as qmon",
+            "for i in qmon.progress(range(40), desc='inline scan'):\n    time.sleep(0.1)",
+        ],
+    )
+    open_notebook(page, lab, name)
+    run_all_cells(page)
+    bar = cell_output(page, 1).locator(".qmon-jobview.qmon-compact")
+    bar.wait_for()
+    badge = bar.locator(".qmon-badge")
+    page.wait_for_function(
+        "el => el.textContent === 'completed'", arg=badge.element_handle(), timeout=60_000
+    )
+    box = bar.bounding_box()
+    assert box is not None
+    assert box["height"] <= 40, box  # one line, as tqdm.notebook draws it
+    assert "inline scan" in bar.locator(".qmon-job-name").text_content()
+    assert bar.locator(".qmon-pct").text_content() == "100%"
+    assert not bar.locator(".qmon-job-meta").is_visible()
+    page.screenshot(path=str(ARTIFACTS / "progress-compact.png"))
