@@ -25,3 +25,21 @@ test("without executor_info the row shows the backend, as before", () => {
   row.update(snapshot());
   assert.equal(row.el.querySelector(".qmon-job-meta").textContent, "simulation · local · a1b2c3d4e5f6");
 });
+
+test("a detached provider job is marked detached, in text, and offers no actions", () => {
+  installDom();
+  const row = createJobRow(() => {});
+  const marker = row.el.querySelector(".qmon-detached");
+  row.update(snapshot({ status: "queued", type: "hardware", backend: "emulator:emu-8q" }));
+  assert.equal(marker.hidden, true);
+  assert.equal(row.el.querySelector(".qmon-actions").hidden, false);
+  row.update(snapshot({ status: "queued", type: "hardware", detached: true, message: "<b>x</b>" }));
+  assert.equal(marker.hidden, false);
+  assert.equal(marker.textContent, "detached");
+  assert.equal(row.el.dataset.detached, "true");
+  assert.equal(row.el.querySelector(".qmon-actions").hidden, true);
+  assert.equal(row.el.querySelector(".qmon-actions").childNodes.length, 0);
+  assert.equal(row.el.querySelector("b"), null); // the message stays text
+  row.update(snapshot({ status: "completed", detached: true }));
+  assert.equal(marker.hidden, true); // once ended, it is simply completed
+});
