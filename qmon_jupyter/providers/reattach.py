@@ -114,6 +114,7 @@ def reattach(
 
     monitor = get_monitor() if monitor is None else monitor
     store = get_store() if store is None else store
+    monitor.check_open()  # before claiming a job nobody here could follow
     kernel_id = monitor.manager.kernel_id
     jobs: list[ExecutionJob] = []
     unreachable: list[str] = []
