@@ -36,7 +36,7 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
         SimulationProgressTracker,
     )
     from .kernel import MonitoredSimulationExecutor, get_manager, resume, submit
-    from .providers import EmulatedQPU, EmulatorProvider, StatusMonitor, track
+    from .providers import EmulatedQPU, EmulatorProvider, StatusMonitor, reattach, track
     from .providers.autotrack import autotrack
     from .server import start_dashboard_server
     from .widget import ExecutionDashboard, JobWidget, dashboard, get_dashboard, progress
@@ -66,6 +66,7 @@ _LAZY = {
     "EmulatorProvider": ".providers",
     "StatusMonitor": ".providers",
     "track": ".providers",
+    "reattach": ".providers",
     "autotrack": ".providers.autotrack",
     "start_dashboard_server": ".server",
     "ExecutionDashboard": ".widget",
@@ -105,6 +106,7 @@ __all__ = [
     "get_manager",
     "parse_qasm",
     "progress",
+    "reattach",
     "resume",
     "run",
     "simulate_statevector",

@@ -50,3 +50,21 @@ test("a finished job drops its last stage; a paused one says paused for its ETA"
   const eta = [...row.el.querySelectorAll(".qmon-field")].find((f) => f.textContent.startsWith("ETA"));
   assert.match(eta.textContent, /paused/);
 });
+
+test("a detached provider job is marked detached, in text, and offers no actions", () => {
+  installDom();
+  const row = createJobRow(() => {});
+  const marker = row.el.querySelector(".qmon-detached");
+  row.update(snapshot({ status: "queued", type: "hardware", backend: "emulator:emu-8q" }));
+  assert.equal(marker.hidden, true);
+  assert.equal(row.el.querySelector(".qmon-actions").hidden, false);
+  row.update(snapshot({ status: "queued", type: "hardware", detached: true, message: "<b>x</b>" }));
+  assert.equal(marker.hidden, false);
+  assert.equal(marker.textContent, "detached");
+  assert.equal(row.el.dataset.detached, "true");
+  assert.equal(row.el.querySelector(".qmon-actions").hidden, true);
+  assert.equal(row.el.querySelector(".qmon-actions").childNodes.length, 0);
+  assert.equal(row.el.querySelector("b"), null); // the message stays text
+  row.update(snapshot({ status: "completed", detached: true }));
+  assert.equal(marker.hidden, true); // once ended, it is simply completed
+});

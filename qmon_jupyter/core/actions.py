@@ -55,6 +55,7 @@ def refusal(
     backend: str | None = None,
     why_ended: str | None = None,
     cancelling: bool = False,
+    detached: bool = False,
 ) -> str | None:
     """Why ``action`` cannot be done to the job, or None when it may.
 
@@ -70,6 +71,9 @@ def refusal(
         For a finished job, what ended it (a failure's message), shown in brackets.
     cancelling
         Cancel was already asked for: the job may not be paused.
+    detached
+        A provider job whose kernel died (snapshot ``detached``): no kernel can act on it
+        until ``qmon.reattach()`` follows it again.
     """
     try:
         act = Action(action)
@@ -80,6 +84,12 @@ def refusal(
     if state.is_terminal:
         detail = f" ({why_ended})" if why_ended else ""
         return f"cannot {act} job {job_id}: it is already {state}{detail}"
+    if detached:
+        return (
+            f"cannot {act} job {job_id}{where}: it is detached (its kernel died and no kernel"
+            " follows it; it runs on at its provider); run qmon.reattach() in a kernel to"
+            " follow and control it again"
+        )
     if not capabilities.get(_CAPABILITY[act], False):
         need = _CAPABILITY[act]
         why = f"not supported (its provider does not support {need})"

@@ -150,6 +150,13 @@ FIELDS: tuple[Field, ...] = (
         always=False,
     ),
     Field("resumed_from", _STR, "The job this one continues from a checkpoint", always=False),
+    Field(
+        "detached",
+        {"type": "boolean"},
+        "A provider job whose kernel died: it runs on at its provider, followed by no kernel"
+        " until qmon.reattach() (provider.locator says where to find it)",
+        always=False,
+    ),
 )
 
 #: Every key every version-1 snapshot has, in display order.

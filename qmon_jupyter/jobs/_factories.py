@@ -162,6 +162,7 @@ def external_job(
     provider: dict | None,
     total: float | None,
     unit: str,
+    job_id: str | None = None,
 ) -> ExecutionJob:
     """Make a job that runs elsewhere (``add_external_job``)."""
     tracker = ProgressTracker(total, unit=unit, update_interval=manager.progress_interval)
@@ -175,6 +176,7 @@ def external_job(
         capabilities=dict(capabilities),
         provider=provider,
         controller=controller,
+        job_id=job_id,
     )
 
 

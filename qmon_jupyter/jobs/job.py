@@ -86,8 +86,9 @@ class ExecutionJob:
         provider: dict | None = None,
         controller: Any = None,
         extra: dict | None = None,
+        job_id: str | None = None,
     ) -> None:
-        self.id = uuid.uuid4().hex[:12]
+        self.id = job_id or uuid.uuid4().hex[:12]
         self.name = name or self.id
         self.type = JobType(job_type)
         self.backend = backend

@@ -226,6 +226,7 @@ class JobManager:
         provider: dict | None = None,
         total: float | None = None,
         unit: str = "shots",
+        job_id: str | None = None,
     ) -> ExecutionJob:
         """Add a job that runs elsewhere (a provider); its state comes from ``apply_external``.
 
@@ -233,7 +234,8 @@ class JobManager:
         ``pause()`` and ``resume()`` call ``controller.cancel()`` (and
         ``pause()``/``resume()``) when ``capabilities`` allow it, else raise
         :class:`JobStateError` with the state unchanged; after a successful
-        ``controller.cancel()`` the job is ``cancelled`` at once.
+        ``controller.cancel()`` the job is ``cancelled`` at once. ``job_id``
+        keeps the id the job had in another kernel (ValueError if this manager has it).
         """
         self._scheduler.check_open()
         job = external_job(
@@ -246,9 +248,12 @@ class JobManager:
             provider=provider,
             total=total,
             unit=unit,
+            job_id=job_id,
         )
         with self._lock:
             self._scheduler.check_open()  # again under the lock: shutdown may have won the race
+            if job.id in self._lifecycle.jobs:
+                raise ValueError(f"this manager already has a job {job.id!r}")
             self._lifecycle.register_locked(job)
         return job
 

@@ -4,7 +4,8 @@
 primitive jobs, ``RuntimeJobV2``, Braket tasks) on the dashboard;
 :class:`EmulatedQPU` is a real HTTP service emulating a cloud QPU (with fault
 injection) and :class:`EmulatorProvider` its client; :class:`StatusMonitor`
-polls everything on one thread.
+polls everything on one thread. ``qmon.reattach()`` follows again the
+provider jobs of a kernel that died.
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ from .base import (
 from .emulator import EmulatedQPU
 from .emulator_client import EmulatorJob, EmulatorProvider
 from .monitor import StatusMonitor, get_monitor, provider_health, track
+from .reattach import ReattachWarning, reattach
 
 __all__ = [
     "BRAKET_STATUS",
@@ -48,11 +50,13 @@ __all__ = [
     "ProviderRejectedError",
     "ProviderResponseError",
     "ProviderUnavailable",
+    "ReattachWarning",
     "StatusMonitor",
     "StatusUpdate",
     "get_monitor",
     "normalize_status",
     "parse_queue_position",
     "provider_health",
+    "reattach",
     "track",
 ]

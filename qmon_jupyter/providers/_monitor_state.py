@@ -9,6 +9,8 @@ from typing import TYPE_CHECKING, Any
 from qmon_jupyter.core.timefmt import iso_utc
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from qmon_jupyter.jobs import ExecutionJob
 
     from .base import HardwareJobInfo, StatusUpdate
@@ -18,6 +20,7 @@ __all__ = [
     "HEALTHY",
     "UNREACHABLE",
     "Budget",
+    "Controller",
     "ProviderState",
     "Tracked",
     "provider_fields",
@@ -170,6 +173,42 @@ class Tracked:
         return self.poll_interval if self.poll_interval is not None else self.provider.poll_interval
 
 
+@dataclass
+class Controller:
+    """What the job layer calls to cancel a provider job; ``wake`` polls it again soon."""
+
+    wake: Callable[[Tracked], None]
+    tracked: Tracked | None = None
+
+    def cancel(self) -> None:
+        """Cancel at the provider and show its answer (the manager then ends the job)."""
+        tracked = self.tracked
+        assert tracked is not None
+        raw = tracked.adapter.cancel()
+        tracked.cancel_sent = True
+        raw_status = raw if isinstance(raw, str) else "CANCEL REQUESTED"
+        tracked.info.raw_status = raw_status
+        # The job is still active here (the manager ends it once this returns).
+        tracked.job.apply_external(provider={"status": raw_status})
+        self.wake(tracked)
+
+
+def locator(adapter: Any) -> dict[str, Any] | None:
+    """Return where ``adapter``'s job can be found again from another process, or None.
+
+    Adapters of jobs that live at a provider answer ``locator()`` (the
+    provider's kind and job id, its URL, backend or task ARN; never a
+    credential). A local job (Aer, a LocalSimulator task) has none: it dies
+    with its kernel.
+    """
+    ask = getattr(adapter, "locator", None)
+    try:
+        found = ask() if callable(ask) else None
+    except Exception:  # an adapter that cannot say is one that cannot be found again
+        return None
+    return dict(found) if isinstance(found, dict) else None
+
+
 def provider_fields(
     provider: ProviderState, adapter: Any, raw_status: str | None
 ) -> dict[str, Any]:
@@ -187,4 +226,5 @@ def provider_fields(
         "queue_position": caps.show("queue_position", None),
         "cost": caps.show("cost", None),
         "capabilities": caps.to_dict(),
+        "locator": locator(adapter),
     }

@@ -101,6 +101,12 @@ class BraketTaskAdapter:
         """The device's name (``"local"`` for the LocalSimulator)."""
         return self._device
 
+    def locator(self) -> dict[str, Any] | None:
+        """Where to find the task again (``qmon.reattach()``): its ARN; None for a local task."""
+        if self.local:
+            return None
+        return {"kind": "braket", "job_id": self.job_id, "arn": self.job_id, "device": self._device}
+
     def poll(self) -> StatusUpdate:
         """``task.state()`` and, while queued, ``task.queue_position()``."""
         raw = str(self.task.state())

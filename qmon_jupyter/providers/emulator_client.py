@@ -15,7 +15,7 @@ import urllib.error
 import urllib.request
 from http.client import HTTPException
 from typing import TYPE_CHECKING, Any
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit, urlunsplit
 
 from .base import (
     BRAKET_STATUS,
@@ -295,6 +295,22 @@ class EmulatorJob:
     def device(self) -> str | None:
         """The device the job was submitted to."""
         return self._device
+
+    def locator(self) -> dict[str, Any]:
+        """Where to find the job again (``qmon.reattach()``): the service's URL, never its token."""
+        parts = urlsplit(self.provider.url)
+        host = parts.hostname or ""
+        netloc = f"[{host}]" if ":" in host else host
+        if parts.port is not None:
+            netloc += f":{parts.port}"
+        url = urlunsplit((parts.scheme, netloc, parts.path, "", ""))
+        return {
+            "kind": "emulator",
+            "url": url,
+            "job_id": self._job_id,
+            "device": self._device,
+            "shots": self.shots,
+        }
 
     def poll(self) -> StatusUpdate:
         """Ask the provider where the job is; nonsense raises ProviderResponseError."""

@@ -26,7 +26,6 @@ import random
 import threading
 import time
 from collections import deque
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from qmon_jupyter.core.states import JobStatus, JobType
@@ -34,7 +33,15 @@ from qmon_jupyter.core.timefmt import iso_utc
 
 from ._detect import adapter_for
 from ._eta import ServiceRate, eta_range
-from ._monitor_state import DEGRADED, HEALTHY, Budget, ProviderState, Tracked, provider_fields
+from ._monitor_state import (
+    DEGRADED,
+    HEALTHY,
+    Budget,
+    Controller,
+    ProviderState,
+    Tracked,
+    provider_fields,
+)
 from .base import HardwareJobInfo
 
 if TYPE_CHECKING:
@@ -50,25 +57,6 @@ log = logging.getLogger(__name__)
 IDLE_EXIT_S = 10.0
 #: Ended jobs whose provider metadata is kept (``info()``, ``hardware_jobs()``).
 KEEP_ENDED = 1000
-
-
-@dataclass
-class _Controller:
-    """What the job layer calls to cancel a provider job."""
-
-    monitor: StatusMonitor
-    tracked: Tracked | None = None
-
-    def cancel(self) -> None:
-        tracked = self.tracked
-        assert tracked is not None
-        raw = tracked.adapter.cancel()
-        tracked.cancel_sent = True
-        raw_status = raw if isinstance(raw, str) else "CANCEL REQUESTED"
-        tracked.info.raw_status = raw_status
-        # The job is still active here (the manager ends it once this returns).
-        tracked.job.apply_external(provider={"status": raw_status})
-        self.monitor._wake(tracked)
 
 
 class StatusMonitor:
@@ -142,6 +130,7 @@ class StatusMonitor:
         name: str | None = None,
         poll_interval: float | None = None,
         budget: Budget | dict | None = None,
+        job_id: str | None = None,
     ) -> ExecutionJob:
         """Put ``provider_job`` on the dashboard and poll it until it ends.
 
@@ -149,6 +138,7 @@ class StatusMonitor:
         ``RuntimeJobV2``, a Braket task, or a provider adapter. ``budget``
         (``Budget`` or ``{"max_queued_s": ..., "max_running_s": ...}``) cancels
         the provider job, with a notification saying why, once exceeded.
+        ``job_id`` keeps a job's qmon id (``qmon.reattach()``); default a new one.
         """
         adapter = adapter_for(provider_job)
         budget = Budget.coerce(budget)
@@ -156,8 +146,9 @@ class StatusMonitor:
             self._check_open_locked()
             provider = self._provider_locked(adapter)
         caps = adapter.capabilities
-        controller = _Controller(self)
+        controller = Controller(self._wake)
         job = self.manager.add_external_job(
+            job_id=job_id,
             name=name
             or getattr(adapter, "name", None)
             or f"{adapter.provider_name} job {str(adapter.job_id)[:12]}",
@@ -485,12 +476,15 @@ def track(
     name: str | None = None,
     poll_interval: float | None = None,
     budget: Budget | dict | None = None,
+    job_id: str | None = None,
 ) -> ExecutionJob:
     """Follow a provider job on the dashboard: ``qmon.track(job)``.
 
     See :meth:`StatusMonitor.track`; this uses the process-wide monitor.
     """
-    return get_monitor().track(provider_job, name=name, poll_interval=poll_interval, budget=budget)
+    return get_monitor().track(
+        provider_job, name=name, poll_interval=poll_interval, budget=budget, job_id=job_id
+    )
 
 
 @atexit.register

@@ -345,6 +345,19 @@ class RuntimeJobV2Adapter(QiskitJobAdapter):
     def _backend(self) -> Any:
         return getattr(self.job, "_backend", None)  # see _lookup_device
 
+    def locator(self) -> dict[str, Any]:
+        """Where to find the job again (``qmon.reattach()``): its id, backend and instance."""
+        try:
+            instance = self.job.instance
+        except Exception:
+            instance = None
+        return {
+            "kind": "ibm-runtime",
+            "job_id": self.job_id,
+            "backend": self._device,
+            "instance": instance if isinstance(instance, str) else None,
+        }
+
     def _finished_result(self) -> Any:
         return None  # the result is fetched from the service: only counts() asks for it
 

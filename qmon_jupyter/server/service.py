@@ -221,15 +221,17 @@ class QmonService:
         failed = 0
         for kernel_id, reason in self.dead_kernels():
             jobs = store.mark_kernel_dead(kernel_id, reason)
-            failed += len(jobs)
+            detached = sum(1 for job in jobs if job.get("detached"))
+            failed += len(jobs) - detached
             if jobs:
                 self.kernels_died += 1
                 KERNELS_DIED.inc()
                 logger.warning(
-                    "qmon: kernel %s is gone (%s); marked %d job(s) failed",
+                    "qmon: kernel %s is gone (%s); marked %d job(s) failed, %d detached",
                     kernel_id,
                     reason,
-                    len(jobs),
+                    len(jobs) - detached,
+                    detached,
                 )
         return failed
 

@@ -189,7 +189,7 @@ class StoreSource:
         nothing, as with :class:`~qmon_jupyter.jobs.JobManager`.
 
         Raises :class:`UnknownIdError` for an unknown job and JobStateError when its state
-        (finished, or not started yet), its provider (capability
+        (finished, or not started yet; detached), its provider (capability
         missing) or its kernel (dead or stopped) forbids the action.
         """
         snap = self.get_job(job_id)
@@ -202,6 +202,7 @@ class StoreSource:
             capabilities={"cancel": True, **(snap.get("capabilities") or {})},
             backend=snap.get("backend"),
             why_ended=(snap.get("error") or {}).get("message"),
+            detached=bool(snap.get("detached")),
         )
         if why is not None:
             raise JobStateError(why)

@@ -11,7 +11,8 @@ from qmon_jupyter.core.search import SEARCH_SQL, search_args
 from qmon_jupyter.core.stats import JobRecord, job_statistics
 from qmon_jupyter.core.timefmt import epoch_of, iso_now
 
-from ._schema import TERMINAL_STATUSES
+from ._detached import NOT_DETACHED_SQL, DetachedJobs, detach
+from ._detached import TERMINAL_SQL as _TERMINAL_SQL
 
 if TYPE_CHECKING:
     import sqlite3
@@ -20,8 +21,6 @@ if TYPE_CHECKING:
     from pathlib import Path
 
 __all__ = ["StoreQueries"]
-
-_TERMINAL_SQL = "('" + "','".join(TERMINAL_STATUSES) + "')"
 
 
 def _job_filter(
@@ -56,7 +55,7 @@ def _dumps(obj: Any) -> str:
     return json.dumps(obj, separators=(",", ":"), default=str)
 
 
-class StoreQueries:
+class StoreQueries(DetachedJobs):
     """Reads and server-side writes; mixed into :class:`Store`."""
 
     path: Path
@@ -238,40 +237,52 @@ class StoreQueries:
         return out
 
     def kernels_with_active_jobs(self) -> dict[str, int]:
-        """Map kernel id -> number of its jobs not yet in a terminal state."""
+        """Map kernel id -> number of its jobs not yet in a terminal state (detached ones aside)."""
         with self._reading() as c:
             return dict(
                 c.execute(
                     f"SELECT kernel_id, count(*) FROM jobs WHERE status NOT IN {_TERMINAL_SQL}"  # noqa: S608
-                    " GROUP BY kernel_id"
+                    f" AND {NOT_DETACHED_SQL} GROUP BY kernel_id"
                 )
             )
 
     def mark_kernel_dead(self, kernel_id: str, reason: str = "kernel died") -> list[dict[str, Any]]:
-        """Fail every unfinished job of a dead kernel and refuse its pending commands."""
+        """End what a dead kernel followed; the changed snapshots (failed or ``detached``).
+
+        Its provider jobs that can be found again (``provider.locator``) keep
+        their state and become detached (:mod:`._detached`); every other
+        unfinished job fails with ``reason``. Its pending commands are refused.
+        """
         now = iso_now()
-        failed = []
+        changed = []
         with self._tx() as c:
             rows = c.execute(
-                f"SELECT snapshot FROM jobs WHERE kernel_id=? AND status NOT IN {_TERMINAL_SQL}",  # noqa: S608
+                f"SELECT snapshot FROM jobs WHERE kernel_id=? AND status NOT IN {_TERMINAL_SQL}"  # noqa: S608
+                f" AND {NOT_DETACHED_SQL}",
                 (kernel_id,),
             ).fetchall()
             for (raw,) in rows:
                 snap = json.loads(raw)
-                snap.update(
-                    status="failed",
-                    error={"type": "KernelDied", "message": reason},
-                    message=reason,
-                    finished_at=now,
-                    updated_at=now,
-                    queue_position=None,
-                    eta_s=None,
-                )
-                c.execute(
-                    "UPDATE jobs SET status='failed', finished_at=?, updated_at=?, rate=NULL,"
-                    " snapshot=? WHERE id=?",
-                    (now, now, _dumps(snap), snap["id"]),
-                )
+                if detach(snap, reason, now):
+                    c.execute(
+                        "UPDATE jobs SET updated_at=?, rate=NULL, snapshot=? WHERE id=?",
+                        (now, _dumps(snap), snap["id"]),
+                    )
+                else:
+                    snap.update(
+                        status="failed",
+                        error={"type": "KernelDied", "message": reason},
+                        message=reason,
+                        finished_at=now,
+                        updated_at=now,
+                        queue_position=None,
+                        eta_s=None,
+                    )
+                    c.execute(
+                        "UPDATE jobs SET status='failed', finished_at=?, updated_at=?, rate=NULL,"
+                        " snapshot=? WHERE id=?",
+                        (now, now, _dumps(snap), snap["id"]),
+                    )
                 c.execute(
                     "INSERT INTO events (time, kernel_id, job_id, kind, user, action, data)"
                     " VALUES (?,?,?,?,?,?,?)",
@@ -285,14 +296,14 @@ class StoreQueries:
                         _dumps({"snapshot": snap}),
                     ),
                 )
-                failed.append(snap)
+                changed.append(snap)
             c.execute("UPDATE heartbeats SET state='dead' WHERE kernel_id=?", (kernel_id,))
             c.execute(
                 "UPDATE commands SET state='failed', result=?"
                 " WHERE kernel_id=? AND state='pending'",
                 (reason, kernel_id),
             )
-        return failed
+        return changed
 
     # -- commands and audit ------------------------------------------------------------
 

@@ -219,6 +219,17 @@ def test_cancel_of_a_provider_that_cannot_cancel_is_a_clear_error(fast_monitor):
             job.cancel()
 
 
+def test_only_jobs_that_live_at_a_provider_have_a_locator(fast_monitor, runtime_job_v2):
+    aer = pytest.importorskip("qiskit_aer", reason="qiskit-aer is not installed (test extra)")
+    local = fast_monitor.track(aer.AerSimulator().run(_bell_qiskit(), shots=10))
+    assert local.snapshot()["provider"]["locator"] is None  # it dies with its kernel
+    remote = fast_monitor.track(runtime_job_v2("d1located"))
+    locator = remote.snapshot()["provider"]["locator"]
+    assert (locator["kind"], locator["job_id"]) == ("ibm-runtime", "d1located")
+    assert set(locator) == {"kind", "job_id", "backend", "instance"}
+    assert local.wait(TIMEOUT)
+
+
 def test_track_refuses_what_it_cannot_follow_naming_the_type(fast_monitor):
     with pytest.raises(QmonError, match=r"cannot track a builtins.str.*Qiskit JobV1"):
         fast_monitor.track("not a job")

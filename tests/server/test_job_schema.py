@@ -162,3 +162,16 @@ async def test_served_snapshots_match_the_served_job_schema(jp_fetch, store):
     finally:
         writer.close()
         manager.shutdown(cancel_running=True)
+
+
+def test_a_detached_snapshot_is_declared_and_valid(job_schema, store):
+    from .conftest import FakeKernel
+
+    kernel = FakeKernel(store, "k-detached")
+    locator = {"kind": "emulator", "url": "http://127.0.0.1:9", "job_id": "emu-1", "shots": 8}
+    snap = kernel.add(type="hardware", status="queued", provider={"locator": locator})
+    store.mark_kernel_dead(kernel.kernel_id)
+    detached = store.get_job(snap["id"])
+    assert detached["detached"] is True
+    _check(job_schema, detached)
+    assert not Draft202012Validator(job_schema).is_valid({**detached, "detached": "yes"})

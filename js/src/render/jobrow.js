@@ -78,6 +78,12 @@ function errorText(snapshot) {
  */
 export function createJobRow(onAction, { className = "qmon-job", showMeta = true, now = () => Date.now() } = {}) {
   const badge = h("span", { class: "qmon-badge" });
+  // a provider job whose kernel died: shown, not controllable, until qmon.reattach()
+  const detached = h("span", {
+    class: "qmon-detached",
+    title: "Its kernel died; it runs on at its provider. qmon.reattach() in a kernel follows it again.",
+    hidden: true,
+  }, "detached");
   const name = h("span", { class: "qmon-job-name" });
   const meta = h("span", { class: "qmon-job-meta" });
   const fill = h("div", { class: "qmon-fill" });
@@ -117,7 +123,7 @@ export function createJobRow(onAction, { className = "qmon-job", showMeta = true
   const el = h(
     "div",
     { class: className },
-    h("div", { class: "qmon-job-head" }, badge, name, showMeta ? meta : null),
+    h("div", { class: "qmon-job-head" }, badge, detached, name, showMeta ? meta : null),
     h("div", { class: "qmon-progress" }, bar, pct),
     h("div", { class: "qmon-fields" }, Object.values(fields).map((f) => f.el)),
     error,
@@ -138,7 +144,8 @@ export function createJobRow(onAction, { className = "qmon-job", showMeta = true
       button.disabled = !statuses.has(snapshot.status);
       wanted.push(button);
     }
-    const ended = !ACTIVE_STATUSES.has(snapshot.status);
+    // no kernel follows a detached job: its actions would be refused (409)
+    const ended = !ACTIVE_STATUSES.has(snapshot.status) || snapshot.detached === true;
     const list = ended ? [] : wanted;
     const same = list.length === actions.childNodes.length && list.every((n, i) => actions.childNodes[i] === n);
     if (!same) {
@@ -166,6 +173,9 @@ export function createJobRow(onAction, { className = "qmon-job", showMeta = true
     el.dataset.status = status;
     badge.dataset.status = status;
     setText(badge, status);
+    const isDetached = snapshot.detached === true && ACTIVE_STATUSES.has(status);
+    el.dataset.detached = isDetached ? "true" : "false";
+    toggleAttr(detached, "hidden", !isDetached);
     const fullName = String(snapshot.name || snapshot.id || "job");
     setText(name, shortName(fullName));
     name.title = snapshot.id ? `${fullName}\njob ${snapshot.id}` : fullName;

@@ -95,6 +95,7 @@ ${badgeRules()}
 .qmon-field-value { color: var(--qmon-fg); font-variant-numeric: tabular-nums; }
 .qmon-error { color: var(--qmon-err); white-space: pre-wrap; font-family: var(--jp-code-font-family, monospace); font-size: 0.9em; margin: 4px 0 0; }
 .qmon-actions { display: flex; gap: 6px; margin-top: 4px; align-items: center; }
+.qmon-detached { color: var(--qmon-warn); font-size: 0.85em; border: 1px solid var(--qmon-warn); border-radius: 4px; padding: 0 6px; margin-left: 4px; }
 .qmon-na { color: var(--qmon-fg-dim); font-size: 0.85em; border: 1px dashed var(--qmon-border); border-radius: 4px; padding: 0 6px; }
 .qmon-note { color: var(--qmon-fg-dim); font-size: 0.9em; margin-top: 4px; }
 .qmon-note:empty { display: none; }
