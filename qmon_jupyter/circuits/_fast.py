@@ -15,6 +15,7 @@ a program of distinct lines costs memory for its instructions, not for memos.
 
 from __future__ import annotations
 
+import math
 import re
 from typing import TYPE_CHECKING
 
@@ -45,6 +46,11 @@ STATEMENT_RE = re.compile(
     rf"(?P<args>{_ARG}(?:[ \t]*,[ \t]*{_ARG})*)[ \t]*;"
 )
 _ARG_RE = re.compile(rf"({_ID}){_INDEX}")
+#: An optionally negated number, as the lexer reads ``real`` and ``int`` tokens.
+_NUMBER_RE = re.compile(
+    r"[ \t]*(-?)[ \t]*((?:[0-9]+\.[0-9]*|\.[0-9]+)(?:[eE][-+]?[0-9]+)?|[0-9]+(?:[eE][-+]?[0-9]+)?)"
+    r"[ \t]*"
+)
 
 
 class Memo(dict):
@@ -77,7 +83,7 @@ class FastPath:
         self.gates, self.qregs, self.cregs = gates, qregs, cregs
         self.params = Memo()  # text between the parentheses -> values
         self.values = Memo()  # text of one parameter -> its value
-        self.wires = Memo()  # qubit tuple -> the same tuple, shared
+        self.wires = Memo()  # text of the qubit arguments -> their wires
 
     def statement(self, m: re.Match[str], lx: Lexer, limit: int) -> tuple[Instruction, ...] | None:
         """Read the statement ``m`` matched; ``limit`` bounds a user gate's expansion."""
@@ -113,7 +119,10 @@ class FastPath:
         return _expansion(gate, values, qubits)
 
     def qubits(self, args: str) -> tuple[int, ...] | None:
-        """Return the wires of ``a[i], b[j]`` (a tuple shared with earlier statements)."""
+        """Return the wires of ``a[i], b[j]`` (one tuple for every statement on them)."""
+        qubits = self.wires.get(args)
+        if qubits is not None:
+            return qubits
         wires: list[int] = []
         for register, index in _ARG_RE.findall(args):
             declared = self.qregs.get(register)
@@ -121,11 +130,8 @@ class FastPath:
                 return None
             wires.append(declared[0] + int(index))
         qubits = tuple(wires)
-        shared = self.wires.get(qubits)
-        if shared is None:
-            self.wires.put(qubits, qubits)
-            return qubits
-        return shared
+        self.wires.put(args, qubits)
+        return qubits
 
     def measure(self, m: re.Match[str]) -> tuple[Instruction, ...] | None:
         qreg, qindex, creg, cindex = m.group("mq", 2, "mc", 4)
@@ -178,6 +184,12 @@ def _expansion(
 
 def _constant(lx: Lexer, start: int, stop: int) -> float | None:
     """Return the value of the expression spanning ``start:stop`` exactly, if it reads as one."""
+    number = _NUMBER_RE.fullmatch(lx.text, start, stop)
+    if number is not None:  # what the expression reader makes of a literal, without tokens
+        value = float(number.group(2))
+        if not math.isfinite(value):
+            return None
+        return -value if number.group(1) else value
     try:
         lx.seek(start)
         value = parse_expression(lx)
