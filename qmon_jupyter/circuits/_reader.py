@@ -21,6 +21,7 @@ import re
 from pathlib import Path
 
 from ._expr import ExprMathError, parse_parameters
+from ._fast import MEMO_SIZE, STATEMENT_RE, FastPath, Memo
 from ._gates import RESERVED, GateDef, read_gate_definition
 from ._lexer import Lexer, line_column, plural, read_int, semicolon
 from .ir import Condition, Instruction
@@ -49,11 +50,7 @@ _ALIASES = {
     "cphase": "cp",
 }
 
-_ID = r"[A-Za-z_][A-Za-z0-9_]*"
-_ARG = rf"{_ID}[ \t]*\[[ \t]*[0-9]+[ \t]*\]"
 _INLINE_SKIP_RE = re.compile(r"(?:[ \t\r\f\v]+|//[^\n]*)*")  # blanks and comments, not "\n"
-# A plain statement on indexed qubits: `name(params) a[i], b[j];`.
-_FAST_RE = re.compile(rf"{_ID}[ \t]*(?:\([^()]*\))?[ \t]*{_ARG}(?:[ \t]*,[ \t]*{_ARG})*[ \t]*;")
 
 
 class ProgramReader:
@@ -71,10 +68,11 @@ class ProgramReader:
         self.num_qubits = 0
         self.num_clbits = 0
         self.out: list[Instruction] = []
-        # exact text of a line of pure statements / of a plain gate statement
+        # exact text of a line of pure statements / of a fast-path statement
         # -> the instructions it made
-        self.line_cache: dict[str, tuple[Instruction, ...]] = {}
-        self.statement_cache: dict[str, tuple[Instruction, ...]] = {}
+        self.line_cache = Memo()
+        self.statement_cache = Memo()
+        self.fast = FastPath(self.gates, self.qregs, self.cregs)
         self.include_stack: list[str] = []
 
     # -- statements ---------------------------------------------------------
@@ -85,11 +83,15 @@ class ProgramReader:
         Two memos make repeats cheap, both keyed by exact text, which is sound
         because registers and gates only ever grow, so a text that read well
         once reads the same again: whole lines of pure statements (no
-        declarations), and single plain gate statements.
+        declarations), and single statements of the fast path's forms. A memo
+        is used only while the instructions it adds stay below the limit; the
+        statement that reaches it is read again, to report it where it is.
         """
         lx = Lexer(text, filename)
         out, lines, statements = self.out, self.line_cache, self.statement_cache
-        fast, skip = _FAST_RE.match, _INLINE_SKIP_RE.match
+        line_hit, statement_hit = lines.get, statements.get
+        match, skip, quick = STATEMENT_RE.match, _INLINE_SKIP_RE.match, self.fast.statement
+        limit = self.max_instructions
         pos = line_start = before = 0
         end, first, pure = len(text), True, True
         while True:
@@ -97,11 +99,9 @@ class ProgramReader:
                 newline = text.find("\n", pos)
                 if newline < 0:
                     newline = end
-                hit = lines.get(text[pos:newline])
-                if hit is not None:
+                hit = line_hit(text[pos:newline])
+                if hit is not None and len(out) + len(hit) < limit:
                     out.extend(hit)
-                    if len(out) > self.max_instructions:
-                        lx.error(_too_many(self.max_instructions), pos)
                     pos = line_start = newline + 1
                     if pos > end:
                         return
@@ -112,24 +112,26 @@ class ProgramReader:
                 return
             if text[pos] == "\n":
                 if pure:
+                    if len(lines) >= MEMO_SIZE:
+                        lines.clear()
                     lines[text[line_start:pos]] = tuple(out[before:])
                 pos = line_start = pos + 1
                 continue
-            m = fast(text, pos)
+            m = match(text, pos)
             if m is not None:
-                hit = statements.get(m.group())
-                if hit is not None:
+                key = m.group()
+                hit = statement_hit(key)
+                if hit is None:
+                    hit = quick(m, lx, limit)
+                    if hit is not None:
+                        statements.put(key, hit)
+                if hit is not None and len(out) + len(hit) < limit:
                     out.extend(hit)
-                    if len(out) > self.max_instructions:
-                        lx.error(_too_many(self.max_instructions), pos)
                     pos, first = m.end(), False
                     continue
             lx.seek(pos)
-            count = len(out)
-            cacheable = self.statement(lx, first)
-            first, pure, pos = False, pure and cacheable, lx.end
-            if cacheable and m is not None and m.end() == pos:
-                statements[m.group()] = tuple(out[count:])
+            pure = self.statement(lx, first) and pure
+            first, pos = False, lx.end
 
     def statement(self, lx: Lexer, first: bool) -> bool:
         """Read one statement, leaving the lexer on its last token (``;`` or ``}``).
@@ -329,6 +331,8 @@ class ProgramReader:
         qarg = self.qubit_arg(lx)
         if word == "reset":
             semicolon(lx)
+            if len(self.out) + len(qarg[1]) > self.max_instructions:
+                lx.error(_too_many(self.max_instructions), pos)
             self.out.extend(Instruction("reset", (q,), (), (), condition) for q in qarg[1])
             return
         lx.expect("->", "'->' in measure")
@@ -349,12 +353,15 @@ class ProgramReader:
         )
 
     def barrier(self, lx: Lexer) -> None:
+        pos = lx.start
         lx.advance()
         qubits = dict.fromkeys(self.qubit_arg(lx)[1])
         while lx.kind == ",":
             lx.advance()
             qubits.update(dict.fromkeys(self.qubit_arg(lx)[1]))
         semicolon(lx)
+        if len(self.out) >= self.max_instructions:
+            lx.error(_too_many(self.max_instructions), pos)
         self.out.append(Instruction("barrier", tuple(qubits)))
 
     def broadcast(
