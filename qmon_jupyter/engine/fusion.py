@@ -10,19 +10,20 @@ broadcast multiply (no gather, no matmul).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from functools import lru_cache
 from typing import TYPE_CHECKING
 
 import numpy as np
 
-from .gates import compose, gate_matrix, is_diagonal
+from .gates import embed, gate_matrix, is_diagonal
 
 if TYPE_CHECKING:
     from collections.abc import Iterable
 
     from qmon_jupyter.circuits.ir import Instruction
 
-__all__ = ["DEFAULT_WIDTH", "FusedGate", "Fuser", "block_cost", "fuse"]
+__all__ = ["DEFAULT_WIDTH", "FusedGate", "Fuser", "block_cost", "fuse", "product"]
 
 #: Default maximum number of qubits of a fused block.
 DEFAULT_WIDTH = 5
@@ -64,23 +65,69 @@ def block_cost(gate: FusedGate, num_qubits: int) -> float:
     return amplitudes * (_DENSE_PASSES + (1 << len(gate.qubits)) / _MAC_PER_PASS)
 
 
+# A block keeps its gates as matrices embedded in its own qubits, multiplied
+# together only when it is finished or merged (a balanced tree of batched
+# matmuls: no Python loop per product) or when this many numbers are pending.
+_PENDING_ENTRIES = 1 << 16
+
+
 @dataclass(slots=True)
 class _Block:
-    qubits: set[int]
-    ops: list[Instruction] = field(default_factory=list)
-    order: int = 0
+    qubits: tuple[int, ...]  # ascending
+    pos: dict[int, int]  # qubit -> its bit in the block's index
+    mats: list[np.ndarray]  # embedded unitaries in circuit order (pending product)
+    num_gates: int
+    order: int
+
+    def append(self, op: Instruction) -> None:
+        self.mats.append(_embedded(op, tuple(self.pos[q] for q in op.qubits), len(self.qubits)))
+        self.num_gates += 1
+        d = 1 << len(self.qubits)
+        if len(self.mats) * d * d > _PENDING_ENTRIES:
+            self.mats = [product(self.mats)]
+
+
+@lru_cache(maxsize=4096)
+def _embedded_fixed(name: str, positions: tuple[int, ...], k: int) -> np.ndarray:
+    m = embed(gate_matrix(name), positions, k)
+    m.setflags(write=False)
+    return m
+
+
+def _embedded(op: Instruction, positions: tuple[int, ...], k: int) -> np.ndarray:
+    """Return the unitary of ``op`` with its qubits at ``positions`` of a ``k``-qubit index."""
+    if not op.params:
+        return _embedded_fixed(op.name, positions, k)
+    return embed(gate_matrix(op.name, op.params), positions, k)
+
+
+def product(mats: list[np.ndarray]) -> np.ndarray:
+    """Return ``mats[-1] @ ... @ mats[0]`` (same-shape square matrices) as a new array."""
+    if len(mats) == 1:
+        return mats[0].copy()
+    a = np.stack(mats)
+    while len(a) > 1:
+        paired = np.matmul(a[1::2], a[0 : len(a) - 1 : 2])
+        a = np.concatenate((paired, a[-1:])) if len(a) % 2 else paired
+    return a[0]
+
+
+def _new_block(blocks: list[_Block], op: Instruction, order: int) -> _Block:
+    """Return a block on the qubits of ``blocks`` and ``op``: their products, then ``op``."""
+    qubits = tuple(sorted(set(op.qubits).union(*(b.qubits for b in blocks))))
+    pos = {q: i for i, q in enumerate(qubits)}
+    k = len(qubits)
+    mats = [embed(product(b.mats), [pos[q] for q in b.qubits], k) for b in blocks]
+    block = _Block(qubits, pos, mats, sum(b.num_gates for b in blocks), order)
+    block.append(op)
+    return block
 
 
 def _emit(block: _Block) -> FusedGate:
-    qubits = tuple(sorted(block.qubits))
-    local = {q: i for i, q in enumerate(qubits)}
-    m = compose(
-        len(qubits),
-        ((gate_matrix(op.name, op.params), [local[q] for q in op.qubits]) for op in block.ops),
-    )
+    m = product(block.mats)
     if is_diagonal(m):
-        return FusedGate(qubits, None, np.ascontiguousarray(np.diagonal(m)), len(block.ops))
-    return FusedGate(qubits, m, None, len(block.ops))
+        return FusedGate(block.qubits, None, np.ascontiguousarray(np.diagonal(m)), block.num_gates)
+    return FusedGate(block.qubits, m, None, block.num_gates)
 
 
 class Fuser:
@@ -101,25 +148,30 @@ class Fuser:
     def add(self, op: Instruction) -> list[FusedGate]:
         """Take a unitary, unconditioned gate; return the blocks it finished (in order)."""
         owner = self._owner
-        qs = set(op.qubits)
+        order = self._counter
+        self._counter += 1
+        qubits = op.qubits
+        first = owner.get(qubits[0])
+        if first is not None and all(owner.get(q) is first for q in qubits[1:]):
+            first.append(op)  # inside one open block: in place
+            first.order = order
+            return []
         touching: list[_Block] = []
-        for q in op.qubits:
+        for q in qubits:
             b = owner.get(q)
             if b is not None and all(b is not t for t in touching):
                 touching.append(b)
-        union = qs.union(*(b.qubits for b in touching))
+        width = len(set(qubits).union(*(b.qubits for b in touching)))
         out: list[FusedGate] = []
-        if len(union) <= self.width:
-            touching.sort(key=lambda b: b.order)
-            block = _Block(union, [o for b in touching for o in b.ops], self._counter)
-            block.ops.append(op)
+        touching.sort(key=lambda b: b.order)
+        if width <= self.width:
+            block = _new_block(touching, op, order)
         else:
-            for b in sorted(touching, key=lambda b: b.order):
+            for b in touching:
                 out.append(_emit(b))
                 for q in b.qubits:
                     del owner[q]
-            block = _Block(qs, [op], self._counter)
-        self._counter += 1
+            block = _new_block([], op, order)
         for q in block.qubits:
             owner[q] = block
         return out
