@@ -65,26 +65,17 @@ def block_cost(gate: FusedGate, num_qubits: int) -> float:
     return amplitudes * (_DENSE_PASSES + (1 << len(gate.qubits)) / _MAC_PER_PASS)
 
 
-# A block keeps its gates as matrices embedded in its own qubits, multiplied
-# together only when it is finished or merged (a balanced tree of batched
-# matmuls: no Python loop per product) or when this many numbers are pending.
-_PENDING_ENTRIES = 1 << 16
+# A finished block's matrix is the product of its gates embedded in its own
+# qubits: a balanced tree of batched matmuls (no Python loop per product), in
+# chunks of about this many matrix entries (bounded temporaries).
+_CHUNK_ENTRIES = 1 << 16
 
 
 @dataclass(slots=True)
 class _Block:
-    qubits: tuple[int, ...]  # ascending
-    pos: dict[int, int]  # qubit -> its bit in the block's index
-    mats: list[np.ndarray]  # embedded unitaries in circuit order (pending product)
-    num_gates: int
+    qubits: set[int]
+    ops: list[Instruction]  # in an order that keeps each qubit's gates in circuit order
     order: int
-
-    def append(self, op: Instruction) -> None:
-        self.mats.append(_embedded(op, tuple(self.pos[q] for q in op.qubits), len(self.qubits)))
-        self.num_gates += 1
-        d = 1 << len(self.qubits)
-        if len(self.mats) * d * d > _PENDING_ENTRIES:
-            self.mats = [product(self.mats)]
 
 
 @lru_cache(maxsize=4096)
@@ -92,13 +83,6 @@ def _embedded_fixed(name: str, positions: tuple[int, ...], k: int) -> np.ndarray
     m = embed(gate_matrix(name), positions, k)
     m.setflags(write=False)
     return m
-
-
-def _embedded(op: Instruction, positions: tuple[int, ...], k: int) -> np.ndarray:
-    """Return the unitary of ``op`` with its qubits at ``positions`` of a ``k``-qubit index."""
-    if not op.params:
-        return _embedded_fixed(op.name, positions, k)
-    return embed(gate_matrix(op.name, op.params), positions, k)
 
 
 def product(mats: list[np.ndarray]) -> np.ndarray:
@@ -112,22 +96,46 @@ def product(mats: list[np.ndarray]) -> np.ndarray:
     return a[0]
 
 
-def _new_block(blocks: list[_Block], op: Instruction, order: int) -> _Block:
-    """Return a block on the qubits of ``blocks`` and ``op``: their products, then ``op``."""
-    qubits = tuple(sorted(set(op.qubits).union(*(b.qubits for b in blocks))))
+def _matrix(qubits: tuple[int, ...], ops: list[Instruction]) -> np.ndarray:
+    """Return the unitary of ``ops`` on ascending ``qubits`` (the first is its index LSB)."""
     pos = {q: i for i, q in enumerate(qubits)}
     k = len(qubits)
-    mats = [embed(product(b.mats), [pos[q] for q in b.qubits], k) for b in blocks]
-    block = _Block(qubits, pos, mats, sum(b.num_gates for b in blocks), order)
-    block.append(op)
+    chunk = max(2, _CHUNK_ENTRIES >> (2 * k))
+    mats: list[np.ndarray] = []
+    for op in ops:
+        positions = tuple([pos[q] for q in op.qubits])
+        if op.params:
+            mats.append(embed(gate_matrix(op.name, op.params), positions, k))
+        else:
+            mats.append(_embedded_fixed(op.name, positions, k))
+        if len(mats) > chunk:
+            mats = [product(mats)]
+    return product(mats)
+
+
+def _merged(blocks: list[_Block], qubits: set[int], order: int) -> _Block:
+    """Return one block on ``qubits`` with the gates of ``blocks``, reusing the largest one.
+
+    Open blocks are disjoint, so they commute: the others' gates go after the
+    largest one's, in place (small lists into the large: linear overall).
+    """
+    block = max(blocks, key=lambda b: len(b.ops), default=None)
+    if block is None:
+        return _Block(qubits, [], order)
+    for b in blocks:
+        if b is not block:
+            block.ops.extend(b.ops)
+    block.qubits = qubits
+    block.order = order
     return block
 
 
 def _emit(block: _Block) -> FusedGate:
-    m = product(block.mats)
+    qubits = tuple(sorted(block.qubits))
+    m = _matrix(qubits, block.ops)
     if is_diagonal(m):
-        return FusedGate(block.qubits, None, np.ascontiguousarray(np.diagonal(m)), block.num_gates)
-    return FusedGate(block.qubits, m, None, block.num_gates)
+        return FusedGate(qubits, None, np.ascontiguousarray(np.diagonal(m)), len(block.ops))
+    return FusedGate(qubits, m, None, len(block.ops))
 
 
 class Fuser:
@@ -153,7 +161,7 @@ class Fuser:
         qubits = op.qubits
         first = owner.get(qubits[0])
         if first is not None and all(owner.get(q) is first for q in qubits[1:]):
-            first.append(op)  # inside one open block: in place
+            first.ops.append(op)  # inside one open block: in place
             first.order = order
             return []
         touching: list[_Block] = []
@@ -161,17 +169,18 @@ class Fuser:
             b = owner.get(q)
             if b is not None and all(b is not t for t in touching):
                 touching.append(b)
-        width = len(set(qubits).union(*(b.qubits for b in touching)))
+        union = set(qubits).union(*(b.qubits for b in touching))
         out: list[FusedGate] = []
-        touching.sort(key=lambda b: b.order)
-        if width <= self.width:
-            block = _new_block(touching, op, order)
+        if len(union) <= self.width:
+            block = _merged(touching, union, order)
+            block.ops.append(op)
         else:
+            touching.sort(key=lambda b: b.order)
             for b in touching:
                 out.append(_emit(b))
                 for q in b.qubits:
                     del owner[q]
-            block = _new_block([], op, order)
+            block = _Block(set(qubits), [op], order)
         for q in block.qubits:
             owner[q] = block
         return out
@@ -196,8 +205,11 @@ def fuse(ops: Iterable[Instruction], width: int = DEFAULT_WIDTH) -> list[FusedGa
     Gates wider than ``width`` become blocks of their own.
     """
     fuser = Fuser(width)
+    add = fuser.add
     out: list[FusedGate] = []
     for op in ops:
-        out.extend(fuser.add(op))
+        done = add(op)
+        if done:
+            out.extend(done)
     out.extend(fuser.close())
     return out
