@@ -69,6 +69,7 @@ def block_cost(gate: FusedGate, num_qubits: int) -> float:
 # qubits: a balanced tree of batched matmuls (no Python loop per product), in
 # chunks of about this many matrix entries (bounded temporaries).
 _CHUNK_ENTRIES = 1 << 16
+_SEQUENTIAL = 8
 
 
 @dataclass(slots=True)
@@ -86,14 +87,29 @@ def _embedded_fixed(name: str, positions: tuple[int, ...], k: int) -> np.ndarray
 
 
 def product(mats: list[np.ndarray]) -> np.ndarray:
-    """Return ``mats[-1] @ ... @ mats[0]`` (same-shape square matrices) as a new array."""
-    if len(mats) == 1:
-        return mats[0].copy()
+    """Return ``mats[-1] @ ... @ mats[0]`` (same-shape square matrices) as a new array.
+
+    A few matrices are multiplied one by one; many in a balanced tree of
+    batched matmuls (a numpy call per level, not per product).
+    """
+    if len(mats) <= _SEQUENTIAL:
+        m = mats[0].copy()
+        for x in mats[1:]:
+            m = x @ m
+        return m
     a = np.stack(mats)
-    while len(a) > 1:
-        paired = np.matmul(a[1::2], a[0 : len(a) - 1 : 2])
-        a = np.concatenate((paired, a[-1:])) if len(a) % 2 else paired
-    return a[0]
+    later: list[np.ndarray] = []  # unpaired last matrices, each applied after the ones before
+    while len(a) > _SEQUENTIAL:
+        if len(a) % 2:
+            later.append(a[-1])
+            a = a[:-1]
+        a = np.matmul(a[1::2], a[0::2])
+    m = a[0]
+    for x in a[1:]:
+        m = x @ m
+    for x in reversed(later):
+        m = x @ m
+    return m
 
 
 def _matrix(qubits: tuple[int, ...], ops: list[Instruction]) -> np.ndarray:

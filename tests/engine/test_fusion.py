@@ -30,7 +30,7 @@ def test_embed_is_the_gate_applied_to_the_identity():
                 assert np.array_equal(embed(u, positions, k), apply_to_matrix(eye, u, positions, k))
 
 
-@pytest.mark.parametrize("count", [1, 2, 3, 7, 64, 1001])
+@pytest.mark.parametrize("count", [1, 2, 3, 8, 9, 17, 64, 1001])
 def test_product_multiplies_in_circuit_order(count):
     rng = np.random.default_rng(count)
     shape = (count, 4, 4)
