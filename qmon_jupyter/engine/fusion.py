@@ -19,11 +19,11 @@ import numpy as np
 from .gates import embed, gate_matrix, is_diagonal
 
 if TYPE_CHECKING:
-    from collections.abc import Iterable
+    from collections.abc import Iterable, Iterator
 
     from qmon_jupyter.circuits.ir import Instruction
 
-__all__ = ["DEFAULT_WIDTH", "FusedGate", "Fuser", "block_cost", "fuse", "product"]
+__all__ = ["DEFAULT_WIDTH", "FusedGate", "Fuser", "block_cost", "fuse", "iter_fuse", "product"]
 
 #: Default maximum number of qubits of a fused block.
 DEFAULT_WIDTH = 5
@@ -215,17 +215,20 @@ class Fuser:
         return out
 
 
+def iter_fuse(ops: Iterable[Instruction], width: int = DEFAULT_WIDTH) -> Iterator[FusedGate]:
+    """Yield the blocks of :func:`fuse` one by one, as they are finished."""
+    fuser = Fuser(width)
+    add = fuser.add
+    for op in ops:
+        done = add(op)
+        if done:
+            yield from done
+    yield from fuser.close()
+
+
 def fuse(ops: Iterable[Instruction], width: int = DEFAULT_WIDTH) -> list[FusedGate]:
     """Fuse unitary, unconditioned ``ops`` (in circuit order) into blocks of ``<= width`` qubits.
 
     Gates wider than ``width`` become blocks of their own.
     """
-    fuser = Fuser(width)
-    add = fuser.add
-    out: list[FusedGate] = []
-    for op in ops:
-        done = add(op)
-        if done:
-            out.extend(done)
-    out.extend(fuser.close())
-    return out
+    return list(iter_fuse(ops, width))

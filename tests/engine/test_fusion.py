@@ -100,3 +100,20 @@ def test_a_block_count_does_not_grow_with_gates_on_the_same_qubits():
         return len(fuse(parse_qasm(text).instructions, width=3))
 
     assert blocks(10) == blocks(10_000) == 2  # {0, 1, 2} and {3, 4, 5}
+
+
+def test_a_plan_too_large_to_keep_its_blocks_fuses_again_as_it_evolves(monkeypatch):
+    from qmon_jupyter.engine import simulator
+
+    circuit, qasm = random_circuit(np.random.default_rng(5), 7, num_gates=400)
+    kept = prepare(circuit, fusion_width=4)
+    monkeypatch.setattr(simulator, "BLOCK_CACHE_BYTES", 0)
+    streamed = prepare(circuit, fusion_width=4)
+    assert streamed.block_costs == kept.block_costs
+    assert streamed._blocks is None  # nothing kept beyond the costs
+    reports: list[tuple[float, float]] = []
+    state = streamed.statevector(on_work=lambda done, total: reports.append((done, total)))
+    assert len(reports) == len(kept.block_costs)
+    assert reports[-1] == pytest.approx((kept.evolution_work, kept.evolution_work))
+    assert np.array_equal(state, kept.statevector())
+    assert fidelity(qiskit_statevector(qasm), state) >= 1 - TOLERANCE
