@@ -21,10 +21,16 @@ def validate_circuit(circuit: Circuit) -> None:
     n, c = circuit.num_qubits, circuit.num_clbits
     if n < 0 or c < 0:
         raise QmonError(f"circuit has a negative size ({n} qubits, {c} clbits)")
+    checked: set[tuple[object, ...]] = set()  # unconditioned instructions found valid
     for i, op in enumerate(circuit.instructions):
+        key = (op.name, op.qubits, op.clbits, len(op.params))
+        if op.condition is None and key in checked:
+            continue  # its problem would be the same as the first such one's: none
         problem = _problem(op, n, c)
         if problem:
             raise QmonError(f"instruction {i} ({op.name} on qubits {list(op.qubits)}): {problem}")
+        if op.condition is None:
+            checked.add(key)
 
 
 def _problem(op: Instruction, n: int, c: int) -> str | None:  # noqa: C901, PLR0911 - flat checks
@@ -65,9 +71,12 @@ class Analysis:
 
 def _without_no_ops(circuit: Circuit) -> list[Instruction]:
     """Drop barriers, and resets of qubits nothing has touched yet (no-ops on |0>)."""
+    ops = circuit.instructions
+    if all(op.name != "reset" for op in ops):
+        return [op for op in ops if op.name != "barrier"]
     touched: set[int] = set()
     kept: list[Instruction] = []
-    for op in circuit.instructions:
+    for op in ops:
         if op.name == "barrier":
             continue
         if op.name == "reset" and op.condition is None and op.qubits[0] not in touched:
@@ -85,7 +94,7 @@ def _is_dynamic(ops: list[Instruction]) -> bool:
     for op in ops:
         if op.name == "measure":
             measured.add(op.qubits[0])
-        elif measured.intersection(op.qubits):
+        elif measured and not measured.isdisjoint(op.qubits):
             return True  # a gate after a measurement of one of its qubits
     return False
 
@@ -104,7 +113,7 @@ def analyse(circuit: Circuit) -> Analysis:
     """Choose sample or trajectory mode for a validated ``circuit``."""
     ops = _without_no_ops(circuit)
     if not _is_dynamic(ops):
-        gates = tuple(op for op in ops if op.name != "measure")
+        gates = tuple([op for op in ops if op.name != "measure"])
         measures = [op for op in ops if op.name == "measure"]
         if not measures:  # no measurement: every qubit, as if measure q[i] -> c[i]
             measured = tuple(range(circuit.num_qubits))

@@ -26,7 +26,7 @@ from qmon_jupyter.errors import QmonError
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable, Sequence
 
-__all__ = ["apply_to_matrix", "compose", "gate_matrix", "is_diagonal"]
+__all__ = ["apply_to_matrix", "compose", "embed", "gate_matrix", "is_diagonal"]
 
 _I2 = np.eye(2, dtype=np.complex128)
 _SQ = 1 / math.sqrt(2)
@@ -229,3 +229,32 @@ def compose(num_qubits: int, ops: Iterable[tuple[np.ndarray, Sequence[int]]]) ->
     for u, qubits in ops:
         m = apply_to_matrix(m, u, qubits, num_qubits)
     return m
+
+
+@lru_cache(maxsize=4096)
+def _embedding(positions: tuple[int, ...], num_qubits: int) -> tuple[np.ndarray, np.ndarray]:
+    """Index tables of :func:`embed` (read-only): the nonzero entries, where in ``u`` each is."""
+    d = 1 << num_qubits
+    x = np.arange(d)
+    local = np.zeros(d, dtype=np.intp)  # the gate's index of each row (or column) index
+    for j, p in enumerate(positions):
+        local |= ((x >> p) & 1) << j
+    rest = x & ~sum(1 << p for p in positions)  # the bits the gate leaves alone
+    nonzero = np.flatnonzero(rest[:, None] == rest[None, :])
+    source = (local[:, None] * (1 << len(positions)) + local[None, :]).ravel()[nonzero]
+    nonzero.setflags(write=False)
+    source.setflags(write=False)
+    return nonzero, source
+
+
+def embed(u: np.ndarray, positions: Sequence[int], num_qubits: int) -> np.ndarray:
+    """``u`` (on qubits ``positions``, the first its index LSB) as a ``num_qubits``-qubit unitary.
+
+    Equal to ``apply_to_matrix(identity, u, positions, num_qubits)``, in a few
+    numpy operations on cached index tables.
+    """
+    nonzero, source = _embedding(tuple(positions), num_qubits)
+    d = 1 << num_qubits
+    out = np.zeros(d * d, dtype=np.complex128)
+    out[nonzero] = u.ravel()[source]
+    return out.reshape(d, d)

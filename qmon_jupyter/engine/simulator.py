@@ -33,18 +33,24 @@ from ._errors import (
     validate_shots,
 )
 from .analysis import analyse, validate_circuit
-from .fusion import DEFAULT_WIDTH, FusedGate, block_cost, fuse
+from .fusion import DEFAULT_WIDTH, FusedGate, block_cost, fuse, iter_fuse
 from .memory import available_memory, check_qubits, estimate_memory
 from .sampling import batch_rng, format_keys, outcome_distribution, sample_outcomes
 from .statevector import yielding
 from .trajectory import apply_gate, build_steps, run_trajectories
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
+    from collections.abc import Callable, Iterable
 
     from qmon_jupyter.circuits.ir import Circuit
 
-__all__ = ["SimulationPlan"]
+__all__ = ["BLOCK_CACHE_BYTES", "SimulationPlan"]
+
+#: A plan keeps its fused blocks for the evolution while their matrices take
+#: at most this many bytes. Beyond (about 4,000 dense 5-qubit blocks), it keeps
+#: only their costs and the evolution fuses again as it goes, so that memory
+#: stays bounded whatever the number of gates (at the price of a second fusion).
+BLOCK_CACHE_BYTES = 64 << 20
 
 
 def _slice_hook(
@@ -161,10 +167,15 @@ class SimulationPlan:
 
     @property
     def blocks(self) -> list[FusedGate]:
-        """The fused gates of the unitary part evolved once (computed on first use)."""
-        if self._blocks is None:
-            self._blocks = fuse(self._analysis.prefix, self.fusion_width)
-        return self._blocks
+        """The fused gates of the unitary part evolved once (computed on first use).
+
+        Kept with the plan while their matrices take at most
+        :data:`BLOCK_CACHE_BYTES`; a larger list is fused again on each use.
+        """
+        self.block_costs  # noqa: B018 - fuses once, keeping the blocks if they are small
+        if self._blocks is not None:
+            return self._blocks
+        return fuse(self._analysis.prefix, self.fusion_width)
 
     @property
     def block_costs(self) -> tuple[float, ...]:
@@ -175,8 +186,26 @@ class SimulationPlan:
         rather than by ``i / total`` (see :func:`.fusion.block_cost`).
         """
         if self._costs is None:
-            self._costs = tuple(block_cost(b, self.num_qubits) for b in self.blocks)
+            costs: list[float] = []
+            kept: list[FusedGate] | None = []
+            size = 0
+            for b in iter_fuse(self._analysis.prefix, self.fusion_width):
+                costs.append(block_cost(b, self.num_qubits))
+                if kept is not None:
+                    size += (b.matrix if b.diagonal is None else b.diagonal).nbytes
+                    kept.append(b)
+                    if size > BLOCK_CACHE_BYTES:
+                        kept = None  # too many to keep: the evolution fuses as it goes
+            self._blocks = kept
+            self._costs = tuple(costs)
         return self._costs
+
+    def _evolution_blocks(self) -> Iterable[FusedGate]:
+        """Return the blocks to apply, in order: the kept ones, or a fusion again as it goes."""
+        self.block_costs  # noqa: B018 - fuses once, keeping the blocks if they are small
+        if self._blocks is not None:
+            return self._blocks
+        return iter_fuse(self._analysis.prefix, self.fusion_width)
 
     @property
     def evolution_work(self) -> float:
@@ -242,8 +271,8 @@ class SimulationPlan:
         on_block: Callable[[int, int], None] | None,
         on_work: Callable[[float, float], None] | None = None,
     ) -> np.ndarray:
-        blocks = self.blocks
         costs = self.block_costs
+        blocks = self._evolution_blocks()
         try:
             state = np.zeros(1 << self.num_qubits, dtype=dtype_of(self.precision))
         except MemoryError:  # memory went elsewhere since prepare() checked it
@@ -253,7 +282,7 @@ class SimulationPlan:
                 available_bytes=available_memory(),
             ) from None
         state[0] = 1.0
-        total, work = len(blocks), float(sum(costs))
+        total, work = len(costs), float(sum(costs))
         done = 0.0
         with single_threaded_blas():
             for i, gate in enumerate(blocks):
