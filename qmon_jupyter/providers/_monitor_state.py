@@ -6,20 +6,25 @@ import time
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from qmon_jupyter.core.states import JobType
 from qmon_jupyter.core.timefmt import iso_utc
+
+from .base import HardwareJobInfo
 
 if TYPE_CHECKING:
     from qmon_jupyter.jobs import ExecutionJob
 
-    from .base import HardwareJobInfo, StatusUpdate
+    from .base import StatusUpdate
 
 __all__ = [
     "DEGRADED",
     "HEALTHY",
     "UNREACHABLE",
     "Budget",
+    "Controller",
     "ProviderState",
     "Tracked",
+    "new_tracked",
     "provider_fields",
 ]
 
@@ -170,6 +175,25 @@ class Tracked:
         return self.poll_interval if self.poll_interval is not None else self.provider.poll_interval
 
 
+@dataclass
+class Controller:
+    """What the job layer calls to cancel a provider job."""
+
+    monitor: Any
+    tracked: Tracked | None = None
+
+    def cancel(self) -> None:
+        tracked = self.tracked
+        assert tracked is not None
+        raw = tracked.adapter.cancel()
+        tracked.cancel_sent = True
+        raw_status = raw if isinstance(raw, str) else "CANCEL REQUESTED"
+        tracked.info.raw_status = raw_status
+        # The job is still active here (the manager ends it once this returns).
+        tracked.job.apply_external(provider={"status": raw_status})
+        self.monitor._wake(tracked)
+
+
 def provider_fields(
     provider: ProviderState, adapter: Any, raw_status: str | None
 ) -> dict[str, Any]:
@@ -188,3 +212,49 @@ def provider_fields(
         "cost": caps.show("cost", None),
         "capabilities": caps.to_dict(),
     }
+
+
+def new_tracked(
+    monitor: Any,
+    adapter: Any,
+    provider: ProviderState,
+    *,
+    name: str | None,
+    poll_interval: float | None,
+    budget: Budget | None,
+) -> Tracked:
+    """Add ``adapter``'s job to ``monitor``'s manager; return its record (not polled yet)."""
+    caps = adapter.capabilities
+    controller = Controller(monitor)
+    job = monitor.manager.add_external_job(
+        name=name
+        or getattr(adapter, "name", None)
+        or f"{adapter.provider_name} job {str(adapter.job_id)[:12]}",
+        backend=f"{adapter.provider_name}:{adapter.device or provider.key}",
+        controller=controller,
+        capabilities={k: v for k, v in caps.to_dict().items() if k != "cost"},
+        provider=provider_fields(provider, adapter, None),
+        job_type=getattr(adapter, "job_type", None) or JobType.HARDWARE,
+        total=getattr(adapter, "total", None),
+        unit=getattr(adapter, "unit", None) or "shots",
+    )
+    now = time.monotonic()
+    info = HardwareJobInfo(
+        job_id=job.id,
+        provider=provider.key,
+        provider_job_id=str(adapter.job_id),
+        device=adapter.device,
+        capabilities=caps,
+        submitted_at=iso_utc(time.time()),
+    )
+    tracked = Tracked(
+        job=job,
+        adapter=adapter,
+        info=info,
+        provider=provider,
+        poll_interval=poll_interval,
+        budget=budget,
+        tracked_since=now,
+    )
+    controller.tracked = tracked
+    return tracked
