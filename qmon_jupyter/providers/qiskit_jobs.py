@@ -14,8 +14,10 @@ nothing for users without qiskit.
 Besides what the monitor polls, each adapter reports what the job is:
 ``job_type`` (``"simulation"`` for Aer, BasicSimulator, the reference and fake
 backends' primitives; ``"hardware"`` otherwise), ``total`` shots and
-``unit``, ``name`` (its circuit's) and ``elapsed_s()`` (the provider's own
-``time_taken`` where it keeps one, else the times a hook saw, ``observe()``).
+``unit``, ``name`` (its circuit's), ``elapsed_s()`` (the provider's own
+``time_taken`` where it keeps one, else the times a hook saw, ``observe()``)
+and ``ended_mono()``. A ``RuntimeJobV2`` keeps nothing of its inputs locally:
+its name and shots come from the ``run()`` call a hook saw.
 """
 
 from __future__ import annotations
