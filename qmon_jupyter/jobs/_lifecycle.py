@@ -287,6 +287,7 @@ class Lifecycle:
         provider: dict | None = None,
         result: Result | None = None,
         error: BaseException | tuple[str, str] | None = None,
+        ran: tuple[float, float] | None = None,
     ) -> None:
         """See :meth:`ExecutionJob.apply_external`."""
         target = None if status is None else JobStatus(status)
@@ -301,7 +302,11 @@ class Lifecycle:
             if current in TERMINAL:
                 return
             job.update_fields(
-                queue_position=queue_position, eta_s=eta_s, message=message, provider=provider
+                queue_position=queue_position,
+                eta_s=eta_s,
+                message=message,
+                provider=provider,
+                ran=ran,
             )
             path = None if target is None else transition_path(current, target)
             if not path:

@@ -51,6 +51,7 @@ class ExecutionJob:
         "_message",
         "_provider",
         "_queue_position",
+        "_ran",
         "_result",
         "_started",
         "_started_mono",
@@ -117,6 +118,7 @@ class ExecutionJob:
         self._finished: float | None = None
         self._started_mono: float | None = None
         self._finished_mono: float | None = None
+        self._ran: tuple[float, float] | None = None  # the provider's account: apply_external
         self._updated = self._created
         self._result: Result | None = None
         self._summary: dict | None = None
@@ -291,11 +293,14 @@ class ExecutionJob:
         provider: dict | None = None,
         result: Result | None = None,
         error: BaseException | tuple[str, str] | None = None,
+        ran: tuple[float, float] | None = None,
     ) -> None:
         """Apply what a provider reported (external jobs; see ``add_external_job``).
 
         Illegal moves are ignored with a debug log; a terminal state is final.
         ``...`` (the default) leaves ``queue_position``/``eta_s`` as they are.
+        ``ran`` is the provider's own account of the run, ``(seconds it ran,
+        time.monotonic() when it ended)``: the job's times once it ends.
         """
         self._manager("update")._update_external(
             self,
@@ -308,6 +313,7 @@ class ExecutionJob:
             provider=provider,
             result=result,
             error=error,
+            ran=ran,
         )
 
     def _manager(self, action: str) -> JobManager:
@@ -428,9 +434,12 @@ class ExecutionJob:
         eta_s: float | object | None = ...,
         message: str | None = None,
         provider: dict | None = None,
+        ran: tuple[float, float] | None = None,
     ) -> None:
         """Apply a provider's fields (``...``/None leave one as it is); no event."""
         with self._lock:
+            if ran is not None:
+                self._ran = ran
             if provider:
                 self._provider = {**(self._provider or {}), **provider}
             if queue_position is not ...:
@@ -464,6 +473,14 @@ class ExecutionJob:
         if new in TERMINAL:
             self._finished = now
             self._finished_mono = time.monotonic()
+            if self._ran is not None:  # ended earlier than seen, after running this long
+                seconds, ended = self._ran
+                ago = max(0.0, self._finished_mono - ended)
+                self._finished, self._finished_mono = now - ago, self._finished_mono - ago
+                self._started, self._started_mono = (
+                    self._finished - seconds,
+                    self._finished_mono - seconds,
+                )
             if self._started_mono is None:
                 self._started_mono = self._finished_mono
 

@@ -6,14 +6,17 @@ import time
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from qmon_jupyter.core.states import JobType
 from qmon_jupyter.core.timefmt import iso_utc
+
+from .base import HardwareJobInfo
 
 if TYPE_CHECKING:
     from collections.abc import Callable
 
     from qmon_jupyter.jobs import ExecutionJob
 
-    from .base import HardwareJobInfo, StatusUpdate
+    from .base import StatusUpdate
 
 __all__ = [
     "DEGRADED",
@@ -23,6 +26,7 @@ __all__ = [
     "Controller",
     "ProviderState",
     "Tracked",
+    "new_tracked",
     "provider_fields",
 ]
 
@@ -228,3 +232,54 @@ def provider_fields(
         "capabilities": caps.to_dict(),
         "locator": locator(adapter),
     }
+
+
+def new_tracked(
+    monitor: Any,
+    adapter: Any,
+    provider: ProviderState,
+    *,
+    name: str | None,
+    poll_interval: float | None,
+    budget: Budget | None,
+    job_id: str | None = None,
+) -> Tracked:
+    """Add ``adapter``'s job to ``monitor``'s manager; return its record (not polled yet).
+
+    ``job_id`` keeps a job's qmon id (``qmon.reattach()``); default a new one.
+    """
+    caps = adapter.capabilities
+    controller = Controller(monitor._wake)
+    job = monitor.manager.add_external_job(
+        job_id=job_id,
+        name=name
+        or getattr(adapter, "name", None)
+        or f"{adapter.provider_name} job {str(adapter.job_id)[:12]}",
+        backend=f"{adapter.provider_name}:{adapter.device or provider.key}",
+        controller=controller,
+        capabilities={k: v for k, v in caps.to_dict().items() if k != "cost"},
+        provider=provider_fields(provider, adapter, None),
+        job_type=getattr(adapter, "job_type", None) or JobType.HARDWARE,
+        total=getattr(adapter, "total", None),
+        unit=getattr(adapter, "unit", None) or "shots",
+    )
+    now = time.monotonic()
+    info = HardwareJobInfo(
+        job_id=job.id,
+        provider=provider.key,
+        provider_job_id=str(adapter.job_id),
+        device=adapter.device,
+        capabilities=caps,
+        submitted_at=iso_utc(time.time()),
+    )
+    tracked = Tracked(
+        job=job,
+        adapter=adapter,
+        info=info,
+        provider=provider,
+        poll_interval=poll_interval,
+        budget=budget,
+        tracked_since=now,
+    )
+    controller.tracked = tracked
+    return tracked

@@ -190,12 +190,13 @@ def _finish(monitor: PollHost, tracked: Tracked, update: StatusUpdate, fields: d
                 status=_S.FAILED, error=("ProviderResultError", message), provider=fields
             )
         else:
+            ran = _provider_run(adapter)
             result = Result(
                 job_id=job.id,
                 counts=counts,
                 shots=shots,
                 value=getattr(adapter, "value", None),
-                elapsed_s=_provider_elapsed(adapter, job.elapsed_s or 0.0),
+                elapsed_s=(job.elapsed_s or 0.0) if ran is None else ran[0],
             )
             job.apply_external(
                 status=_S.COMPLETED,
@@ -204,6 +205,7 @@ def _finish(monitor: PollHost, tracked: Tracked, update: StatusUpdate, fields: d
                 provider=fields,
                 eta_s=None,
                 message="",
+                ran=ran,
             )
     elif status is _S.FAILED:
         try:
@@ -369,13 +371,28 @@ def _enforce_budget(monitor: PollHost, tracked: Tracked, reason: str, now: float
     return 0.0
 
 
-def _provider_elapsed(adapter: Any, default: float) -> float:
-    """Return the provider's own run time if the adapter knows it (Aer's), else ``default``."""
-    measure = getattr(adapter, "elapsed_s", None)
+def _provider_run(adapter: Any) -> tuple[float, float] | None:
+    """Return ``(seconds, ended)`` by the provider's own account, if the adapter knows them.
+
+    ``elapsed_s()`` (Aer's ``time_taken``, Braket's timestamps, the work a hook
+    timed) and ``ended_mono()`` (``time.monotonic()`` when it ended; unknown:
+    now, when the poll sees it ended). None: the times this monitor observed stand.
+    """
+    seconds = _number(adapter, "elapsed_s")
+    if seconds is None:
+        return None
+    ended = _number(adapter, "ended_mono")
+    now = time.monotonic()
+    return seconds, now if ended is None else min(ended, now)
+
+
+def _number(adapter: Any, method: str) -> float | None:
+    measure = getattr(adapter, method, None)
     if not callable(measure):
-        return default
+        return None
     try:
         value = measure()
     except Exception:  # an adapter that cannot say falls back to what was observed
-        return default
-    return float(value) if isinstance(value, (int, float)) and value >= 0 else default
+        return None
+    ok = isinstance(value, int | float) and not isinstance(value, bool) and value >= 0
+    return float(value) if ok else None

@@ -24,7 +24,13 @@ A job made while another one is being made or run (the ``AerJob`` a
 ``BackendSamplerV2`` job runs, the ``PrimitiveJob`` inside a
 ``LocalRuntimeJob``) is part of that job and not tracked apart; qmon's own
 jobs (``QmonBackend``, ``QmonSampler``) are on the dashboard already; a job is
-tracked once. Tracking never breaks the user's job: a failure is logged.
+tracked once (the monitor knows it: see ``StatusMonitor.track``). Tracking
+never breaks the user's job: a failure is logged.
+
+What a hook sees goes to the job's adapter (``observe()``): when the job's
+work ran, timed where it runs (the true run time of a job whose provider keeps
+none), and the call that made it (the PUBs of a ``RuntimeJobV2``, which has
+none locally: its name and shots).
 """
 
 from __future__ import annotations
@@ -35,7 +41,6 @@ import logging
 import sys
 import threading
 import time
-import weakref
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -91,10 +96,8 @@ _lock = threading.RLock()
 _enabled = False
 _installed: dict[Hook, tuple[type, Any, Any]] = {}  # hook -> (class, original, wrapper)
 _monitor: StatusMonitor | None = None
-# Guards _seen (hooks fire on any thread).
-_seen_lock = threading.Lock()
-_seen: weakref.WeakSet[Any] = weakref.WeakSet()
-# Depth of hooked calls (or hooked jobs' work) on this thread: a job made inside is part of it.
+# Depth of hooked calls (or hooked jobs' work) on this thread: a job made inside is part of it;
+# and the _Timing of the outermost one.
 _inside = threading.local()
 
 
@@ -172,10 +175,10 @@ def _returns_job(function: Callable, hook: Hook) -> Callable:
     def run(*args: Any, **kwargs: Any) -> Any:
         if _nested() or not autotracking():  # off: a wrapper someone wrapped again
             return function(*args, **kwargs)
-        timing = _Timing(time.monotonic())
-        with _part_of_a_job():
+        timing = _Timing(time.monotonic(), call=(args, kwargs))
+        with _part_of_a_job(timing):
             job = function(*args, **kwargs)
-        if hook.synchronous:
+        if hook.synchronous and timing.finished is None:
             timing.finished = time.monotonic()
         _follow(job, timing)
         return job
@@ -186,7 +189,9 @@ def _returns_job(function: Callable, hook: Hook) -> Callable:
 def _starts_self(function: Callable) -> Callable:
     @functools.wraps(function)
     def submit(primitive_job: Any, *args: Any, **kwargs: Any) -> Any:
-        timing = _Timing()
+        # Inside a hooked call (a LocalRuntimeJob's run()): this work is that job's run.
+        timing = getattr(_inside, "timing", None) if _nested() else None
+        timing = timing or _Timing()
         work = getattr(primitive_job, "_function", None)
         if not callable(work) or not autotracking():
             return function(primitive_job, *args, **kwargs)
@@ -210,24 +215,32 @@ def _starts_self(function: Callable) -> Callable:
 
 
 class _Timing:
-    """When a primitive_job ran as the hook saw it (``time.monotonic()``; None: not yet, or unseen).
+    """What a hook saw of a job: what an adapter's ``observe()`` is given.
 
-    What an adapter's ``observe()`` is given, for jobs whose provider keeps no times.
+    ``started``/``finished``: when it ran (``time.monotonic()``; None: not
+    yet, or unseen), from the hooked call, or the job's work once it is timed;
+    ``call``: the hooked call's ``(args, kwargs)`` (dropped once observed).
     """
 
-    def __init__(self, started: float | None = None) -> None:
+    def __init__(self, started: float | None = None, call: tuple | None = None) -> None:
         self.started = started
         self.finished: float | None = None
+        self.call = call
+        self._timed = False
 
     def around(self, work: Callable) -> Callable:
         @functools.wraps(work)
         def timed(*args: Any, **kwargs: Any) -> Any:
-            self.started = time.monotonic()
+            mine = not self._timed  # the first work timed is the job's run; any inside, part of it
+            self._timed = True
+            if mine:
+                self.started, self.finished = time.monotonic(), None
             try:
-                with _part_of_a_job():
+                with _part_of_a_job(self):
                     return work(*args, **kwargs)
             finally:
-                self.finished = time.monotonic()
+                if mine:
+                    self.finished = time.monotonic()
 
         return timed
 
@@ -237,25 +250,27 @@ def _nested() -> bool:
 
 
 @contextmanager
-def _part_of_a_job() -> Iterator[None]:
-    _inside.depth = getattr(_inside, "depth", 0) + 1
+def _part_of_a_job(timing: _Timing) -> Iterator[None]:
+    depth = getattr(_inside, "depth", 0)
+    outer = getattr(_inside, "timing", None)
+    _inside.depth, _inside.timing = depth + 1, outer if depth else timing
     try:
         yield
     finally:
-        _inside.depth -= 1
+        _inside.depth, _inside.timing = depth, outer
 
 
 # ------------------------------------------------------------------ tracking
 def _follow(job: Any, timing: _Timing) -> None:
     """Track ``job`` unless it is qmon's own or tracked already; never raise."""
     try:
-        if job is None or _is_qmon_job(job) or not _first_sight(job):
+        if job is None or _is_qmon_job(job):
             return
         adapter = adapter_for(job)
-        _note_end(job, timing)
         observe = getattr(adapter, "observe", None)
         if callable(observe):
             observe(timing)
+        timing.call = None  # read: the job does not keep its inputs alive through it
         monitor = _monitor
         if monitor is None:
             from .monitor import get_monitor
@@ -266,32 +281,9 @@ def _follow(job: Any, timing: _Timing) -> None:
         log.exception("qmon autotrack: could not track %r (it runs on, untracked)", job)
 
 
-def _note_end(job: Any, timing: _Timing) -> None:
-    # A job that runs on a concurrent.futures.Future (Aer's, a LocalRuntimeJob) ends with it.
-    future = getattr(job, "_future", None)
-    if timing.finished is None and callable(getattr(future, "add_done_callback", None)):
-
-        def ended(_: Any) -> None:
-            if timing.finished is None:
-                timing.finished = time.monotonic()
-
-        future.add_done_callback(ended)
-
-
 def _is_qmon_job(job: Any) -> bool:
     module = type(job).__module__ or ""
     return module.startswith("qmon_jupyter.") or hasattr(job, "qmon_job")
-
-
-def _first_sight(job: Any) -> bool:
-    with _seen_lock:
-        try:
-            if job in _seen:
-                return False
-            _seen.add(job)
-        except TypeError:  # not weak-referenceable: cannot be seen twice by these hooks anyway
-            return True
-        return True
 
 
 # ------------------------------------------------------------------ import hook

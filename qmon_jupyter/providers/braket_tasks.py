@@ -11,12 +11,15 @@ Qiskit) puts clbit 0 rightmost, so counts are reversed on the way in.
 
 Like the Qiskit adapters, it reports ``job_type`` (``"simulation"`` for the
 LocalSimulator and AWS's managed simulators), ``total`` shots, ``unit``,
-``name`` (None: Braket circuits have none) and ``elapsed_s()`` (what a hook
-saw, ``observe()``).
+``name`` (None: Braket circuits have none), ``elapsed_s()`` and
+``ended_mono()``: a local task's own ``createdAt``/``endedAt``, else what a
+hook saw (``observe()``).
 """
 
 from __future__ import annotations
 
+import time
+from datetime import datetime
 from typing import Any
 
 from .base import (
@@ -83,13 +86,40 @@ class BraketTaskAdapter:
         """Keep when the task ran as a hook saw it (``.started``/``.finished``, monotonic)."""
         self.timing = timing
 
+    def _ran(self) -> tuple[float, float] | None:
+        """Return a local task's own ``(createdAt, endedAt)`` (epoch seconds), else None.
+
+        An AWS task's ``createdAt`` is when it joined the queue: not when it ran.
+        """
+        if not self.local:
+            return None
+        try:
+            metadata = self.task.result().task_metadata
+            times = [
+                datetime.fromisoformat(metadata.createdAt),
+                datetime.fromisoformat(metadata.endedAt),
+            ]
+        except Exception:
+            return None
+        return times[0].timestamp(), times[1].timestamp()
+
     def elapsed_s(self) -> float | None:
-        """Seconds the task ran as a hook saw it (None if unknown)."""
+        """Return the seconds the task ran by its own account, else as a hook saw it."""
+        ran = self._ran()
+        if ran is not None:
+            return max(0.0, ran[1] - ran[0])
         started = getattr(self.timing, "started", None)
         finished = getattr(self.timing, "finished", None)
         if started is None or finished is None:
             return None
         return max(0.0, finished - started)
+
+    def ended_mono(self) -> float | None:
+        """Return when the task ended (``time.monotonic()``), else None."""
+        ran = self._ran()
+        if ran is not None:
+            return time.monotonic() - max(0.0, time.time() - ran[1])
+        return getattr(self.timing, "finished", None)
 
     @property
     def job_id(self) -> str:

@@ -28,8 +28,7 @@ import time
 from collections import deque
 from typing import TYPE_CHECKING, Any
 
-from qmon_jupyter.core.states import JobStatus, JobType
-from qmon_jupyter.core.timefmt import iso_utc
+from qmon_jupyter.core.states import JobStatus
 
 from ._detect import adapter_for
 from ._eta import ServiceRate, eta_range
@@ -37,17 +36,15 @@ from ._monitor_state import (
     DEGRADED,
     HEALTHY,
     Budget,
-    Controller,
     ProviderState,
     Tracked,
-    provider_fields,
+    new_tracked,
 )
-from .base import HardwareJobInfo
 
 if TYPE_CHECKING:
     from qmon_jupyter.jobs import ExecutionJob, JobManager
 
-    from .base import ProviderError
+    from .base import HardwareJobInfo, ProviderError
 
 __all__ = ["Budget", "StatusMonitor", "get_monitor", "provider_health", "track"]
 
@@ -107,6 +104,10 @@ class StatusMonitor:
         self._heap: list[tuple[float, int, Tracked]] = []
         self._seq = itertools.count()
         self._tracked: dict[str, Tracked] = {}  # qmon job id -> tracked (ended ones kept for info)
+        # The same, by (provider key, provider job id): a provider job is tracked once.
+        self._by_provider_job: dict[tuple[str, str], Tracked] = {}
+        # Held through one track(): two calls for one provider job make one job.
+        self._tracking = threading.Lock()
         self._ended: deque[str] = deque()  # ids of ended jobs in _tracked, oldest first
         self._providers: dict[str, ProviderState] = {}
         self._rates: dict[tuple[str, str | None], ServiceRate] = {}
@@ -139,48 +140,48 @@ class StatusMonitor:
         (``Budget`` or ``{"max_queued_s": ..., "max_running_s": ...}``) cancels
         the provider job, with a notification saying why, once exceeded.
         ``job_id`` keeps a job's qmon id (``qmon.reattach()``); default a new one.
+
+        A provider job tracked already (by an earlier call or by autotrack; the
+        same provider and job id) is not tracked twice: its ExecutionJob is
+        returned, with the ``poll_interval`` and ``budget`` given, if any.
         """
         adapter = adapter_for(provider_job)
         budget = Budget.coerce(budget)
+        with self._tracking:
+            return self._track_once(adapter, name, poll_interval, budget, job_id)
+
+    def _track_once(
+        self,
+        adapter: Any,
+        name: str | None,
+        poll_interval: float | None,
+        budget: Budget | None,
+        job_id: str | None,
+    ) -> ExecutionJob:
+        key = (adapter.provider_key, str(adapter.job_id))
         with self._cond:
             self._check_open_locked()
+            tracked = self._by_provider_job.get(key)
+            if tracked is not None:
+                tracked.poll_interval = poll_interval or tracked.poll_interval
+                tracked.budget = budget or tracked.budget
+                if not tracked.removed:
+                    self._push_locked(tracked, time.monotonic())
+                return tracked.job
             provider = self._provider_locked(adapter)
-        caps = adapter.capabilities
-        controller = Controller(self._wake)
-        job = self.manager.add_external_job(
-            job_id=job_id,
-            name=name
-            or getattr(adapter, "name", None)
-            or f"{adapter.provider_name} job {str(adapter.job_id)[:12]}",
-            backend=f"{adapter.provider_name}:{adapter.device or provider.key}",
-            controller=controller,
-            capabilities={k: v for k, v in caps.to_dict().items() if k != "cost"},
-            provider=provider_fields(provider, adapter, None),
-            job_type=getattr(adapter, "job_type", None) or JobType.HARDWARE,
-            total=getattr(adapter, "total", None),
-            unit=getattr(adapter, "unit", None) or "shots",
-        )
-        now = time.monotonic()
-        info = HardwareJobInfo(
-            job_id=job.id,
-            provider=provider.key,
-            provider_job_id=str(adapter.job_id),
-            device=adapter.device,
-            capabilities=caps,
-            submitted_at=iso_utc(time.time()),
-        )
-        tracked = Tracked(
-            job=job,
-            adapter=adapter,
-            info=info,
-            provider=provider,
+        tracked = new_tracked(
+            self,
+            adapter,
+            provider,
+            name=name,
             poll_interval=poll_interval,
             budget=budget,
-            tracked_since=now,
+            job_id=job_id,
         )
-        controller.tracked = tracked
+        job, now = tracked.job, tracked.tracked_since
         with self._cond:
             self._tracked[job.id] = tracked
+            self._by_provider_job[key] = tracked
             provider.jobs.add(job.id)
             self._push_locked(tracked, now)
             self._ensure_thread_locked()
@@ -360,7 +361,11 @@ class StatusMonitor:
             tracked.removed = True
             self._ended.append(tracked.job.id)
             while len(self._ended) > KEEP_ENDED:
-                self._tracked.pop(self._ended.popleft(), None)
+                gone = self._tracked.pop(self._ended.popleft(), None)
+                if gone is not None:
+                    key = (gone.provider.key, gone.info.provider_job_id)
+                    if self._by_provider_job.get(key) is gone:
+                        del self._by_provider_job[key]
             tracked.provider.jobs.discard(tracked.job.id)
             rate = self._rates.get((tracked.provider.key, tracked.info.device))
             if rate is not None:

@@ -14,12 +14,16 @@ nothing for users without qiskit.
 Besides what the monitor polls, each adapter reports what the job is:
 ``job_type`` (``"simulation"`` for Aer, BasicSimulator, the reference and fake
 backends' primitives; ``"hardware"`` otherwise), ``total`` shots and
-``unit``, ``name`` (its circuit's) and ``elapsed_s()`` (the provider's own
-``time_taken`` where it keeps one, else the times a hook saw, ``observe()``).
+``unit``, ``name`` (its circuit's), ``elapsed_s()`` (the provider's own
+``time_taken`` where it keeps one, else the times a hook saw, ``observe()``)
+and ``ended_mono()``. A ``RuntimeJobV2`` keeps nothing of its inputs locally:
+its name and shots come from the ``run()`` call a hook saw.
 """
 
 from __future__ import annotations
 
+import sys
+import time
 from typing import Any
 
 from .base import (
@@ -41,6 +45,11 @@ SIMULATOR_MODULES = (
     "qiskit.primitives",
     "qiskit_ibm_runtime.fake_provider",
 )
+
+
+#: Shots of a qiskit-ibm-runtime ``SamplerV2`` PUB that sets none, with no ``default_shots``
+#: option (the option's documented default, applied by the service).
+RUNTIME_DEFAULT_SHOTS = 4096
 
 
 def _simulates(thing: Any) -> bool:
@@ -71,6 +80,38 @@ def _pub_parts(pub: Any) -> tuple[Any, int | None, int]:
         )  # (circuit, values, shots)
         return pub[0], shots, 1
     return pub, None, 1
+
+
+def _run_call(call: Any, default_shots: int | None) -> tuple[list[Any], int | None] | None:
+    """Return ``(circuits, total shots)`` of a primitive's ``run(pubs, shots=...)`` call.
+
+    ``call`` is ``(args, kwargs)`` as a hook saw them, before the job existed
+    (for a ``RuntimeJobV2``, all there is without asking IBM). A sampler PUB's
+    shots are its own, else ``run()``'s, else the primitive's ``default_shots``
+    option, else ``default_shots``; an estimator's are not known (None).
+    """
+    args, kwargs = call if isinstance(call, tuple) and len(call) == 2 else ((), {})
+    primitive = args[0] if args else None
+    pubs = kwargs.get("pubs", args[1] if len(args) > 1 else None)
+    if not isinstance(pubs, list | tuple) or not pubs:  # e.g. a generator, consumed by run()
+        return None
+    kind = type(primitive).__name__
+    if "Estimator" in kind:
+        return [_pub_parts(pub)[0] for pub in pubs], None
+    containers = sys.modules.get("qiskit.primitives.containers.sampler_pub")
+    if "Sampler" not in kind or containers is None:
+        return None
+    option = getattr(getattr(primitive, "options", None), "default_shots", None)
+    default = option if isinstance(option, int) and not isinstance(option, bool) else default_shots
+    try:
+        coerced = [containers.SamplerPub.coerce(pub, kwargs.get("shots")) for pub in pubs]
+    except Exception:  # run() raised the same: there is no job
+        return None
+    shots = [pub.shots if pub.shots is not None else default for pub in coerced]
+    total = (
+        None if None in shots else sum(n * pub.size for n, pub in zip(shots, coerced, strict=True))
+    )
+    return [pub.circuit for pub in coerced], total
 
 
 def _backend_name(job: Any) -> str | None:
@@ -145,6 +186,10 @@ class QiskitJobAdapter:
         self.capabilities = Capabilities(cancel=True, queue_position=has_queue, eta=has_queue)
         self.provider_key = f"qiskit/{self._device or type(job).__name__}"
         self.timing: Any = None
+        self._ended: float | None = None
+        future = getattr(job, "_future", None)  # Aer's, a primitive job's: it ends with it
+        if callable(getattr(future, "add_done_callback", None)):
+            future.add_done_callback(self._saw_end)
         #: ``"simulation"`` or ``"hardware"``.
         self.job_type = "simulation" if self._simulated() else "hardware"
         #: Shots the job runs, all circuits together (None: unknown).
@@ -238,8 +283,32 @@ class QiskitJobAdapter:
         return names[0] if len(names) == 1 else f"{names[0]} (+{len(names) - 1} more)"
 
     def observe(self, timing: Any) -> None:
-        """Keep when the job ran as a hook saw it (``.started``/``.finished``, monotonic)."""
+        """Keep what a hook saw of the job: when it ran and the call that made it.
+
+        ``timing.started``/``.finished`` (``time.monotonic()``; None: unseen);
+        ``timing.call``, the ``(args, kwargs)`` of a primitive's ``run()``: its
+        PUBs name the job and count its shots (see :func:`_run_call`).
+        """
         self.timing = timing
+        seen = _run_call(getattr(timing, "call", None), self._default_shots())
+        if seen is not None:
+            circuits, total = seen
+            self.name = _circuit_names(circuits) or self.name
+            self.total = total if total is not None else self.total
+
+    def _default_shots(self) -> int | None:
+        # Local mode runs a BackendSamplerV2, whose default it keeps; IBM applies its own.
+        option = getattr(getattr(self._primitive(), "options", None), "default_shots", None)
+        return option if isinstance(option, int) else RUNTIME_DEFAULT_SHOTS
+
+    def _saw_end(self, _future: Any) -> None:
+        if self._ended is None:
+            self._ended = time.monotonic()
+
+    def ended_mono(self) -> float | None:
+        """Return when the job ended (``time.monotonic()``) as seen at once, else None."""
+        finished = getattr(self.timing, "finished", None)
+        return finished if finished is not None else self._ended
 
     def elapsed_s(self) -> float | None:
         """Return the seconds it ran: ``time_taken``, else what a hook saw (None: unknown)."""
@@ -247,7 +316,7 @@ class QiskitJobAdapter:
         if isinstance(taken, int | float) and not isinstance(taken, bool) and taken >= 0:
             return float(taken)
         started = getattr(self.timing, "started", None)
-        finished = getattr(self.timing, "finished", None)
+        finished = self.ended_mono()
         if started is None or finished is None:
             return None
         return max(0.0, finished - started)
