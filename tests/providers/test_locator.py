@@ -50,8 +50,11 @@ def test_track_keeps_a_given_job_id_once_per_manager(qpu, monitor):
     job = monitor.track(handle, job_id="0123456789ab")
     assert job.id == "0123456789ab"
     assert sum(job.result(TIMEOUT).counts.values()) == 16
+    assert monitor.track(handle, job_id="0123456789ab") is job  # the same provider job: deduped
+    other = provider.create_job(bell(), shots=16, seed=3)
+    second = EmulatorJob(provider, other["id"], device=other.get("device"), shots=16)
     with pytest.raises(ValueError, match="already has a job '0123456789ab'"):
-        monitor.track(handle, job_id="0123456789ab")
+        monitor.track(second, job_id="0123456789ab")
 
 
 def test_detached_is_an_optional_boolean_of_the_snapshot():
