@@ -10,7 +10,7 @@ from __future__ import annotations
 from enum import Enum
 from typing import TYPE_CHECKING
 
-from .states import JobStatus
+from .states import JobStatus, JobType
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -55,6 +55,7 @@ def refusal(
     backend: str | None = None,
     why_ended: str | None = None,
     cancelling: bool = False,
+    job_type: str | None = None,
 ) -> str | None:
     """Why ``action`` cannot be done to the job, or None when it may.
 
@@ -70,6 +71,8 @@ def refusal(
         For a finished job, what ended it (a failure's message), shown in brackets.
     cancelling
         Cancel was already asked for: the job may not be paused.
+    job_type
+        The job's type: a session is cancelled (with its jobs) but not paused.
     """
     try:
         act = Action(action)
@@ -80,6 +83,11 @@ def refusal(
     if state.is_terminal:
         detail = f" ({why_ended})" if why_ended else ""
         return f"cannot {act} job {job_id}: it is already {state}{detail}"
+    if job_type == JobType.SESSION and act is not Action.CANCEL:
+        return (
+            f"cannot {act} session {job_id}: a session has no work of its own;"
+            f" {act} its jobs one by one, or cancel the session to stop them all"
+        )
     if not capabilities.get(_CAPABILITY[act], False):
         need = _CAPABILITY[act]
         why = f"not supported (its provider does not support {need})"

@@ -145,6 +145,7 @@ FIELDS: tuple[Field, ...] = (
         always=False,
     ),
     Field("resumed_from", _STR, "The job this one continues from a checkpoint", always=False),
+    Field("parent_id", _STR, "The session this job belongs to (absent: top level)", always=False),
 )
 
 #: Every key every version-1 snapshot has, in display order.

@@ -202,6 +202,7 @@ class StoreSource:
             capabilities={"cancel": True, **(snap.get("capabilities") or {})},
             backend=snap.get("backend"),
             why_ended=(snap.get("error") or {}).get("message"),
+            job_type=snap.get("type"),
         )
         if why is not None:
             raise JobStateError(why)
