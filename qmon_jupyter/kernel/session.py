@@ -22,9 +22,9 @@ from qmon_jupyter.jobs import JobManager, MonitoredLoop
 if TYPE_CHECKING:
     from collections.abc import Iterable
 
-    from qmon_jupyter.jobs import ExecutionJob, Result
+    from qmon_jupyter.jobs import ExecutionJob, JobSession, Result
 
-__all__ = ["MonitoredSimulationExecutor", "get_manager", "progress", "resume", "submit"]
+__all__ = ["MonitoredSimulationExecutor", "get_manager", "progress", "resume", "session", "submit"]
 
 logger = logging.getLogger(__name__)
 
@@ -116,6 +116,17 @@ def progress(
         unit=unit,
         job_type=JobType.ANALYSIS,
     )
+
+
+def session(name: str = "session", *, manager: JobManager | None = None) -> JobSession:
+    """Group the jobs started in ``with qmon.session(name) as s:`` under one dashboard row.
+
+    Simulations, function jobs, Qiskit primitive runs and tracked provider
+    jobs started in the block are its children: the row shows them ended of
+    started, their shots and the iteration count, and cancelling it cancels
+    them. See :class:`~qmon_jupyter.jobs.JobSession`.
+    """
+    return (get_manager() if manager is None else manager).session(name)
 
 
 def resume(job_id: str, *, manager: JobManager | None = None, store: Any = None) -> ExecutionJob:

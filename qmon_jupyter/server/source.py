@@ -253,9 +253,12 @@ class StoreSource:
     def dashboard_state(self, limit: int = 100) -> dict:
         """Return what ``DashboardAPI.get_dashboard_state`` returns, with SQL doing the paging."""
         store = self.store
-        active, n_active = store.list_jobs(status=list(_ACTIVE), limit=limit, order="oldest")
+        # top-level jobs only: a session's jobs are listed under it (GET jobs?parent=)
+        active, n_active = store.list_jobs(
+            status=list(_ACTIVE), limit=limit, order="oldest", parent=""
+        )
         done, n_done = store.list_jobs(
-            status=list(_TERMINAL), limit=max(0, limit - len(active)), order="finished"
+            status=list(_TERMINAL), limit=max(0, limit - len(active)), order="finished", parent=""
         )
         # each read once per request: status() and resources() share them
         hardware = self.hardware(limit=200)
