@@ -187,3 +187,23 @@ def test_a_session_is_entered_once(manager):
         pass
     with pytest.raises(RuntimeError, match="already entered"), s:
         pass
+
+
+def test_the_dashboard_api_lists_a_session_as_one_row_and_its_jobs_on_request(manager):
+    from qmon_jupyter.kernel import manager_api
+
+    api = manager_api(manager)
+    alone = manager.submit_function(lambda r, t: None, name="alone")
+    with manager.session("group") as s:
+        kids = [manager.submit_function(lambda r, t: None) for _ in range(3)]
+        for kid in kids:
+            kid.result(TIMEOUT)
+    alone.result(TIMEOUT)
+    state = api.get_dashboard_state()
+    assert sorted(j["id"] for j in state["jobs"]) == sorted([alone.id, s.job.id])
+    assert state["total_jobs"] == 2
+    assert api.get_jobs()["total"] == 2
+    children = api.get_jobs(parent=s.job.id)
+    assert sorted(j["id"] for j in children["jobs"]) == sorted(k.id for k in kids)
+    assert api.get_jobs(parent="*")["total"] == 5
+    assert sum(len(page) for page in api.iter_jobs()) == 5  # exports keep every job
