@@ -11,6 +11,7 @@ import {
   formatRate,
 } from "./format.js";
 
+import { createSessionPart, isSession, sessionDoneText } from "./session.js";
 import { ACTIONS, ACTIVE_STATUSES } from "./vocabulary.js";
 
 export { ACTIVE_STATUSES };
@@ -92,6 +93,7 @@ export function createJobRow(onAction, { className = "qmon-job", showMeta = true
   const error = h("div", { class: "qmon-error" });
   const actions = h("div", { class: "qmon-actions" });
   const note = h("div", { class: "qmon-note" });
+  const session = createSessionPart();
   const buttons = {};
   const naBadges = {};
   let current = null;
@@ -114,11 +116,12 @@ export function createJobRow(onAction, { className = "qmon-job", showMeta = true
   const el = h(
     "div",
     { class: className },
-    h("div", { class: "qmon-job-head" }, badge, name, showMeta ? meta : null),
+    h("div", { class: "qmon-job-head" }, badge, name, showMeta ? meta : null, session.toggle),
     h("div", { class: "qmon-progress" }, bar, pct),
     h("div", { class: "qmon-fields" }, Object.values(fields).map((f) => f.el)),
     error,
     actions,
+    session.list,
     note,
   );
 
@@ -173,7 +176,8 @@ export function createJobRow(onAction, { className = "qmon-job", showMeta = true
     if (fill.style.width !== width) fill.style.width = width;
     bar.setAttribute("aria-valuenow", String(Math.round(percent)));
     setText(pct, status === "completed" ? "100%" : formatPercent(fraction));
-    setText(fields.done.value, formatDoneTotal(snapshot.done, snapshot.total, snapshot.unit));
+    const doneText = isSession(snapshot) ? sessionDoneText(snapshot) : formatDoneTotal(snapshot.done, snapshot.total, snapshot.unit);
+    setText(fields.done.value, doneText);
     const rate = typeof snapshot.rate === "number" ? formatRate(snapshot.rate, snapshot.unit) : "…";
     setText(fields.rate.value, status === "running" ? rate : "–");
     setText(fields.eta.value, etaText(snapshot));
@@ -188,6 +192,7 @@ export function createJobRow(onAction, { className = "qmon-job", showMeta = true
     setText(error, err);
     toggleAttr(error, "hidden", !err);
     renderActions(snapshot);
+    session.update(snapshot);
   }
 
   const api = {
