@@ -24,8 +24,8 @@ __all__ = ["StoreQueries"]
 _TERMINAL_SQL = "('" + "','".join(TERMINAL_STATUSES) + "')"
 
 
-#: a job's session (``parent_id``, absent for top-level jobs) in SQL
-_PARENT_SQL = "json_extract(snapshot, '$.parent_id')"
+#: a job's session (the snapshot's ``parent_id``, null for top-level jobs): a generated column
+_PARENT_SQL = "parent_id"
 
 
 def _job_filter(
