@@ -141,10 +141,13 @@ class Lifecycle:
     def _close_locked(self, job: ExecutionJob) -> None:
         self.active.pop(job.id, None)
         try:
-            self._notify_end(job)
+            try:
+                self._notify_end(job)
+            except Exception:  # a notification never keeps a job from ending
+                logger.exception("notifying the end of job %s failed", job.id)
             self._tell_session_locked(job)
-        except Exception:  # a notification never keeps a job from ending
-            logger.exception("notifying the end of job %s failed", job.id)
+        except Exception:  # nor does its session
+            logger.exception("counting the end of job %s in its session failed", job.id)
         finally:
             job.signals.mark_ended()  # last: a waiter sees the whole outcome
 
