@@ -30,12 +30,14 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
         DashboardNotification,
         ExecutionJob,
         JobManager,
+        JobSession,
         MultiStageProgressTracker,
         ProgressTracker,
         Result,
         SimulationProgressTracker,
     )
     from .kernel import MonitoredSimulationExecutor, get_manager, resume, submit
+    from .kernel.session import session
     from .providers import EmulatedQPU, EmulatorProvider, StatusMonitor, reattach, track
     from .providers.autotrack import autotrack
     from .server import start_dashboard_server
@@ -50,6 +52,7 @@ _LAZY = {
     "DashboardNotification": ".jobs",
     "ExecutionJob": ".jobs",
     "JobManager": ".jobs",
+    "JobSession": ".jobs",
     "JobStatus": ".core",
     "JobType": ".core",
     "MonitoredSimulationExecutor": ".kernel",
@@ -61,6 +64,7 @@ _LAZY = {
     "progress": ".widget",
     "resume": ".kernel",
     "submit": ".kernel",
+    "session": ".kernel.session",
     "DashboardAPI": ".dashboard_api",
     "EmulatedQPU": ".providers",
     "EmulatorProvider": ".providers",
@@ -86,6 +90,7 @@ __all__ = [
     "JobCancelled",
     "JobFailed",
     "JobManager",
+    "JobSession",
     "JobStateError",
     "JobStatus",
     "JobType",
@@ -109,6 +114,7 @@ __all__ = [
     "reattach",
     "resume",
     "run",
+    "session",
     "simulate_statevector",
     "start_dashboard_server",
     "submit",

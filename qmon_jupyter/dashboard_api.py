@@ -115,8 +115,12 @@ class PagingSource(DashboardSource, Protocol):
         limit: int,
         offset: int,
         q: str | None = None,
+        parent: str | None = None,
     ) -> dict:
-        """``{"jobs": [...], "total": n}``, newest first (``q``: name or id contains it)."""
+        """``{"jobs": [...], "total": n}``, newest first (``q``: name or id contains it).
+
+        ``parent``: ``""`` top-level jobs, a session's id its jobs, None every job.
+        """
         ...
 
     def dashboard_state(self, limit: int = 100) -> dict:
@@ -156,10 +160,13 @@ class DashboardAPI:
 
     # -- reading ---------------------------------------------------------------
     def get_dashboard_state(self, limit: int = 100) -> dict:
-        """Everything a dashboard draws: active jobs first, then the most recent."""
+        """Everything a dashboard draws: active jobs first, then the most recent.
+
+        Top-level jobs only: a session's jobs are its row's (``get_jobs(parent=id)``).
+        """
         if self._paging:
             return self.source.dashboard_state(limit)
-        jobs = dashboard_order(self.source.list_jobs())
+        jobs = dashboard_order(s for s in self.source.list_jobs() if not s.get("parent_id"))
         return {
             "schema": SCHEMA_VERSION,
             "generated_at": iso_utc(time.time()),
@@ -181,12 +188,15 @@ class DashboardAPI:
         offset: int = 0,
         *,
         q: str | None = None,
+        parent: str = "",
     ) -> dict:
         """``{"jobs": [...], "total": n}``, newest first.
 
         Each filter is one value, ``"a,b"`` or a list (any of them matches).
         ``q`` keeps the jobs whose name or id contains it
         (:func:`~qmon_jupyter.core.search.search_matches`, ASCII case ignored).
+        ``parent`` is ``""`` for top-level jobs (sessions stand for their
+        jobs), a session's id for its jobs, ``"*"`` for every job.
 
         Raises
         ------
@@ -200,7 +210,11 @@ class DashboardAPI:
         statuses, types, kernels = _parse_filters(status, type, kernel)
         if self._paging:
             return self.source.page_jobs(
-                **_as_lists(statuses, types, kernels), limit=limit, offset=offset, q=q or None
+                **_as_lists(statuses, types, kernels),
+                limit=limit,
+                offset=offset,
+                q=q or None,
+                parent=None if parent == "*" else parent,
             )
         one_type = next(iter(types)) if types is not None and len(types) == 1 else None
         one_kernel = next(iter(kernels)) if kernels is not None and len(kernels) == 1 else None
@@ -210,6 +224,7 @@ class DashboardAPI:
             if (types is None or snap["type"] in types)
             and (kernels is None or snap.get("kernel_id") in kernels)
             and search_matches(snap, q or "")
+            and (parent == "*" or (snap.get("parent_id") or "") == parent)
         ]
         jobs.sort(key=lambda s: (s["created_at"] or "", s["id"]), reverse=True)
         return {"jobs": jobs[offset : offset + limit], "total": len(jobs)}
@@ -239,7 +254,7 @@ class DashboardAPI:
     def _iter_listed(
         self, statuses: Any, types: Any, kernels: Any, page_size: int
     ) -> Iterator[list[dict]]:
-        jobs = self.get_jobs(statuses, types, kernels, limit=sys.maxsize)["jobs"]
+        jobs = self.get_jobs(statuses, types, kernels, limit=sys.maxsize, parent="*")["jobs"]
         for start in range(0, len(jobs), page_size):
             yield jobs[start : start + page_size]
 

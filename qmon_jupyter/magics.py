@@ -29,6 +29,7 @@ from IPython.core.error import UsageError
 from IPython.core.magic import Magics, cell_magic, line_magic, magics_class
 from IPython.core.magic_arguments import argument, magic_arguments, parse_argstring
 
+from qmon_jupyter.core.states import JobType
 from qmon_jupyter.core.text import short_name
 from qmon_jupyter.errors import QasmError, QmonError
 
@@ -338,7 +339,8 @@ _TABLE_RECENT = 10
 def _jobs_table() -> str:
     from qmon_jupyter.kernel import get_manager
 
-    jobs = get_manager().jobs()
+    # top-level jobs: a session's row stands for its jobs (done of started)
+    jobs = [job for job in get_manager().jobs() if job.parent_id is None]
     if not jobs:
         return "No jobs yet: run a %%qmon cell or qmon.submit(circuit)."
     active = [job for job in jobs if not job.status.is_terminal]
@@ -348,13 +350,16 @@ def _jobs_table() -> str:
     for job in shown:
         snap = job.snapshot()
         queue = snap.get("queue_position")
+        done = f"{100 * float(snap.get('progress') or 0):.0f}%"
+        if snap["type"] == JobType.SESSION:
+            done = f"{snap['done']:g} / {snap['total'] or 0:g} done"
         rows.append(
             (
                 snap["id"],
                 short_name(snap.get("name") or "", _TABLE_NAME),
                 str(snap.get("type")),
                 str(snap.get("status")),
-                f"{100 * float(snap.get('progress') or 0):.0f}%",
+                done,
                 "" if queue is None else str(queue),
             )
         )

@@ -10,7 +10,7 @@ from __future__ import annotations
 from enum import Enum
 from typing import TYPE_CHECKING
 
-from .states import JobStatus
+from .states import JobStatus, JobType
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -56,6 +56,7 @@ def refusal(
     why_ended: str | None = None,
     cancelling: bool = False,
     detached: bool = False,
+    job_type: str | None = None,
 ) -> str | None:
     """Why ``action`` cannot be done to the job, or None when it may.
 
@@ -74,6 +75,8 @@ def refusal(
     detached
         A provider job whose kernel died (snapshot ``detached``): no kernel can act on it
         until ``qmon.reattach()`` follows it again.
+    job_type
+        The job's type: a session is cancelled (with its jobs) but not paused.
     """
     try:
         act = Action(action)
@@ -84,12 +87,9 @@ def refusal(
     if state.is_terminal:
         detail = f" ({why_ended})" if why_ended else ""
         return f"cannot {act} job {job_id}: it is already {state}{detail}"
-    if detached:
-        return (
-            f"cannot {act} job {job_id}{where}: it is detached (its kernel died and no kernel"
-            " follows it; it runs on at its provider); run qmon.reattach() in a kernel to"
-            " follow and control it again"
-        )
+    special = _special_refusal(act, job_id, where, detached=detached, job_type=job_type)
+    if special is not None:
+        return special
     if not capabilities.get(_CAPABILITY[act], False):
         need = _CAPABILITY[act]
         why = f"not supported (its provider does not support {need})"
@@ -101,4 +101,22 @@ def refusal(
             "a running job can be paused" if act is Action.PAUSE else "a paused job can be resumed"
         )
         return f"cannot {act} job {job_id}: it is {state}; only {want}"
+    return None
+
+
+def _special_refusal(
+    act: Action, job_id: str, where: str, *, detached: bool, job_type: str | None
+) -> str | None:
+    # the refusals of a detached job and of a session, whatever their status
+    if detached:
+        return (
+            f"cannot {act} job {job_id}{where}: it is detached (its kernel died and no kernel"
+            " follows it; it runs on at its provider); run qmon.reattach() in a kernel to"
+            " follow and control it again"
+        )
+    if job_type == JobType.SESSION and act is not Action.CANCEL:
+        return (
+            f"cannot {act} session {job_id}: a session has no work of its own;"
+            f" {act} its jobs one by one, or cancel the session to stop them all"
+        )
     return None

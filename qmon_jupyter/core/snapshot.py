@@ -157,6 +157,7 @@ FIELDS: tuple[Field, ...] = (
         " until qmon.reattach() (provider.locator says where to find it)",
         always=False,
     ),
+    Field("parent_id", _STR, "The session this job belongs to (absent: top level)", always=False),
 )
 
 #: Every key every version-1 snapshot has, in display order.

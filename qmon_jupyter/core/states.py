@@ -44,6 +44,8 @@ class JobType(str, Enum):
     HARDWARE = "hardware"
     OPTIMIZATION = "optimization"
     ANALYSIS = "analysis"
+    #: a group of jobs (``qmon.session``): its progress is its jobs ended
+    SESSION = "session"
 
     def __str__(self) -> str:
         return self.value

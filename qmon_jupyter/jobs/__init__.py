@@ -38,6 +38,7 @@ from .job import ExecutionJob, Result
 from .manager import JobManager
 from .notifications import DashboardNotification, NotificationCenter
 from .progress import MultiStageProgressTracker, ProgressTracker, SimulationProgressTracker
+from .session import JobSession
 
 __all__ = [
     "CancellationToken",
@@ -45,6 +46,7 @@ __all__ = [
     "EventBus",
     "ExecutionJob",
     "JobManager",
+    "JobSession",
     "JobStateError",
     "JobStatus",
     "JobType",

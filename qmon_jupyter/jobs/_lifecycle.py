@@ -17,7 +17,7 @@ import weakref
 from typing import TYPE_CHECKING
 
 from qmon_jupyter.core.actions import refusal
-from qmon_jupyter.core.states import TERMINAL, JobStatus, transition_path
+from qmon_jupyter.core.states import TERMINAL, JobStatus, JobType, transition_path
 from qmon_jupyter.core.text import format_seconds, short_name
 from qmon_jupyter.errors import JobCancelled, JobStateError
 
@@ -67,7 +67,10 @@ class Lifecycle:
 
     # ---------------------------------------------------------- transitions
     def register_locked(self, job: ExecutionJob) -> None:
-        """Add ``job`` to the table and publish ``job.created``."""
+        """Add ``job`` to the table and publish ``job.created`` (counted by its session)."""
+        session = self._session_of_locked(job)
+        if session is not None:
+            session.controller.adopt_locked(job)  # raises if the session ended
         self.jobs[job.id] = job
         self.active[job.id] = job
         job.publish(self.events, "job.created")
@@ -139,11 +142,28 @@ class Lifecycle:
     def _close_locked(self, job: ExecutionJob) -> None:
         self.active.pop(job.id, None)
         try:
-            self._notify_end(job)
-        except Exception:  # a notification never keeps a job from ending
-            logger.exception("notifying the end of job %s failed", job.id)
+            try:
+                self._notify_end(job)
+            except Exception:  # a notification never keeps a job from ending
+                logger.exception("notifying the end of job %s failed", job.id)
+            self._tell_session_locked(job)
+        except Exception:  # nor does its session
+            logger.exception("counting the end of job %s in its session failed", job.id)
         finally:
             job.signals.mark_ended()  # last: a waiter sees the whole outcome
+
+    def _session_of_locked(self, job: ExecutionJob) -> ExecutionJob | None:
+        parent = self.jobs.get(job.parent_id) if job.parent_id else None
+        return parent if parent is not None and parent.type is JobType.SESSION else None
+
+    def _tell_session_locked(self, job: ExecutionJob) -> None:
+        # Before the child's waiters wake: a block that awaited every child and
+        # is left next finds them all counted. The last child completes it.
+        session = self._session_of_locked(job)
+        if session is not None:
+            result = session.controller.child_ended_locked(job)
+            if result is not None:
+                self.end_locked(session, _S.COMPLETED, result=result)
 
     def _notify_end(self, job: ExecutionJob) -> None:
         status = job.status
@@ -257,6 +277,7 @@ class Lifecycle:
             backend=job.backend,
             why_ended=(job.error or {}).get("message"),
             cancelling=job.cancel_requested,
+            job_type=job.type,
         )
         if why is not None:
             raise JobStateError(why)

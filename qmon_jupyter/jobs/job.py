@@ -13,6 +13,7 @@ from qmon_jupyter.core.states import TERMINAL, JobStatus, JobType, transition_pa
 from qmon_jupyter.core.text import short_name
 from qmon_jupyter.errors import JobCancelled, JobFailed
 
+from ._parent import current_parent
 from ._result import Result, summarize
 from ._signals import JobSignals
 
@@ -99,6 +100,9 @@ class ExecutionJob:
         self.seed = seed
         self.capabilities = capabilities
         self.tracker = tracker
+        parent = current_parent()  # the session this job is started in, if any
+        if parent is not None and parent.manager is manager:
+            extra = {**(extra or {}), "parent_id": parent.id}
         self.extra = extra
         # Weak: a job kept by a user does not keep its manager (and threads) alive.
         self._manager_ref = weakref.ref(manager)
@@ -159,6 +163,11 @@ class ExecutionJob:
     def done(self) -> bool:
         """Whether the job has ended (completed, failed or cancelled)."""
         return self.signals.ended
+
+    @property
+    def parent_id(self) -> str | None:
+        """The id of the session this job belongs to, None for a top-level job."""
+        return (self.extra or {}).get("parent_id")
 
     @property
     def manager(self) -> JobManager | None:

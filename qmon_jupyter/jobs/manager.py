@@ -37,6 +37,7 @@ from ._stats import job_stats
 from ._threads import housekeeping_loop
 from .events import EventBus
 from .notifications import NotificationCenter
+from .session import JobSession
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable, Mapping
@@ -256,6 +257,16 @@ class JobManager:
                 raise ValueError(f"this manager already has a job {job.id!r}")
             self._lifecycle.register_locked(job)
         return job
+
+    def session(self, name: str = "session") -> JobSession:
+        """Group the jobs started in ``with manager.session(name) as s:`` under one job.
+
+        See :class:`~qmon_jupyter.jobs.session.JobSession`: the parent shows
+        its children ended of started, their shots and the iteration count;
+        cancelling it cancels them. Sessions nest.
+        """
+        self._scheduler.check_open()
+        return JobSession(self, name)
 
     def _add_inline_job(
         self, *, name: str, total: float | None, unit: str, job_type: JobType

@@ -22,7 +22,7 @@ from qmon_jupyter.jobs import JobManager, MonitoredLoop
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable
 
-    from qmon_jupyter.jobs import ExecutionJob, Result
+    from qmon_jupyter.jobs import ExecutionJob, JobSession, Result
 
 __all__ = [
     "MonitoredSimulationExecutor",
@@ -30,6 +30,7 @@ __all__ = [
     "kernel_shell",
     "progress",
     "resume",
+    "session",
     "submit",
 ]
 
@@ -137,6 +138,17 @@ def kernel_shell() -> Any:
     ipython = sys.modules.get("IPython")
     shell = ipython.get_ipython() if ipython is not None else None
     return shell if getattr(shell, "kernel", None) is not None else None
+
+
+def session(name: str = "session", *, manager: JobManager | None = None) -> JobSession:
+    """Group the jobs started in ``with qmon.session(name) as s:`` under one dashboard row.
+
+    Simulations, function jobs, Qiskit primitive runs and tracked provider
+    jobs started in the block are its children: the row shows them ended of
+    started, their shots and the iteration count, and cancelling it cancels
+    them. See :class:`~qmon_jupyter.jobs.JobSession`.
+    """
+    return (get_manager() if manager is None else manager).session(name)
 
 
 def resume(job_id: str, *, manager: JobManager | None = None, store: Any = None) -> ExecutionJob:

@@ -14,7 +14,10 @@ library functions where provider jobs are born, and hands each new job to
   ``Executor.run`` (the new client-side ``Sampler`` runs through it): their
   ``RuntimeJobV2``, or ``LocalRuntimeJob`` in local mode;
 - Braket's ``LocalSimulator.run`` and ``AwsQuantumTask.create`` (which
-  ``AwsDevice.run`` and batches go through): their task.
+  ``AwsDevice.run`` and batches go through): their task;
+- qiskit-ibm-runtime's ``Session.__enter__``/``__exit__`` (``Batch`` inherits
+  them): the jobs of its ``with`` block are one qmon session
+  (:mod:`._runtime_session`).
 
 A library imported later is wrapped as it is imported (an import hook on
 ``sys.meta_path``), so turning autotrack on imports nothing. ``autotrack(False)``
@@ -64,7 +67,8 @@ class Hook:
     """One wrapped function: ``module.owner.attr``.
 
     ``makes`` is ``"result"`` when the function returns the new job, ``"self"``
-    when it starts the job it is called on. ``synchronous`` functions return a
+    when it starts the job it is called on, ``"group"`` when it opens or
+    closes a group of jobs (a runtime ``Session``). ``synchronous`` functions return a
     job that has already ended (their call is its run).
     """
 
@@ -86,6 +90,8 @@ HOOKS: tuple[Hook, ...] = (
     Hook("qiskit_ibm_runtime.executor.executor", "Executor", "run"),
     Hook("braket.devices.local_simulator", "LocalSimulator", "run", synchronous=True),
     Hook("braket.aws.aws_quantum_task", "AwsQuantumTask", "create"),
+    Hook("qiskit_ibm_runtime.session", "Session", "__enter__", makes="group"),
+    Hook("qiskit_ibm_runtime.session", "Session", "__exit__", makes="group"),
 )
 
 _MISSING = object()
@@ -166,6 +172,11 @@ def _wrap(hook: Hook, original: Any) -> Any:
     # staticmethod/classmethod: wrap the function inside, keep the descriptor's kind.
     kind = type(original) if isinstance(original, staticmethod | classmethod) else None
     function = original.__func__ if kind is not None else original
+    if hook.makes == "group":
+        from ._runtime_session import wrap_session_method
+
+        wrapped = wrap_session_method(hook.attr, function, _tracking_manager)
+        return kind(wrapped) if kind is not None else wrapped
     wrapped = _starts_self(function) if hook.makes == "self" else _returns_job(function, hook)
     return kind(wrapped) if kind is not None else wrapped
 
@@ -271,14 +282,23 @@ def _follow(job: Any, timing: _Timing) -> None:
         if callable(observe):
             observe(timing)
         timing.call = None  # read: the job does not keep its inputs alive through it
-        monitor = _monitor
-        if monitor is None:
-            from .monitor import get_monitor
-
-            monitor = get_monitor()
-        monitor.track(adapter, name=getattr(adapter, "name", None))
+        _tracking_monitor().track(adapter, name=getattr(adapter, "name", None))
     except Exception:
         log.exception("qmon autotrack: could not track %r (it runs on, untracked)", job)
+
+
+def _tracking_monitor() -> StatusMonitor:
+    monitor = _monitor
+    if monitor is None:
+        from .monitor import get_monitor
+
+        monitor = get_monitor()
+    return monitor
+
+
+def _tracking_manager() -> Any:
+    # Where the jobs autotrack follows now go (None while it is off).
+    return _tracking_monitor().manager if autotracking() else None
 
 
 def _is_qmon_job(job: Any) -> bool:

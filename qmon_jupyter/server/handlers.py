@@ -52,7 +52,7 @@ class DashboardHandler(QmonAPIHandler):
 
 
 class JobsHandler(QmonAPIHandler):
-    """``GET jobs?status=&type=&kernel=&q=&limit=&offset=``: ``{jobs, total}`` over every kernel."""
+    """``GET jobs?status=&type=&kernel=&q=&parent=&limit=&offset=``: ``{jobs, total}``."""
 
     @web.authenticated
     @authorized

@@ -98,6 +98,9 @@ _FILTERS = (_STATUS, _TYPE, _KERNEL)
 _QUERY = Param(
     "q", "text", "Only jobs whose name or id contains this (ASCII case ignored)", hi=MAX_QUERY
 )
+_PARENT = Param(
+    "parent", "id", "A session's id: its jobs (absent: top-level jobs only)", default=""
+)
 _OFFSET = Param("offset", "int", "Skip this many", default=0, lo=0, hi=MAX_OFFSET)
 _JOB_ID = Param("job_id", "id", "Job id", where="path")
 _NOTE_ID = Param("notification_id", "id", "Notification id", where="path")
@@ -127,9 +130,9 @@ ROUTES: tuple[Route, ...] = (
         "GET",
         "jobs",
         h.JobsHandler,
-        "Jobs over every kernel, newest first",
+        "Jobs over every kernel, newest first (top-level; a session's with parent=)",
         json_reply(ref("JobList"), "A page of jobs"),
-        (*_FILTERS, _QUERY, _limit(50), _OFFSET),
+        (*_FILTERS, _QUERY, _PARENT, _limit(50), _OFFSET),
     ),
     Route(
         "GET",

@@ -203,6 +203,7 @@ class StoreSource:
             backend=snap.get("backend"),
             why_ended=(snap.get("error") or {}).get("message"),
             detached=bool(snap.get("detached")),
+            job_type=snap.get("type"),
         )
         if why is not None:
             raise JobStateError(why)
@@ -253,9 +254,12 @@ class StoreSource:
     def dashboard_state(self, limit: int = 100) -> dict:
         """Return what ``DashboardAPI.get_dashboard_state`` returns, with SQL doing the paging."""
         store = self.store
-        active, n_active = store.list_jobs(status=list(_ACTIVE), limit=limit, order="oldest")
+        # top-level jobs only: a session's jobs are listed under it (GET jobs?parent=)
+        active, n_active = store.list_jobs(
+            status=list(_ACTIVE), limit=limit, order="oldest", parent=""
+        )
         done, n_done = store.list_jobs(
-            status=list(_TERMINAL), limit=max(0, limit - len(active)), order="finished"
+            status=list(_TERMINAL), limit=max(0, limit - len(active)), order="finished", parent=""
         )
         # each read once per request: status() and resources() share them
         hardware = self.hardware(limit=200)

@@ -23,14 +23,28 @@ if TYPE_CHECKING:
 __all__ = ["StoreQueries"]
 
 
+#: a job's session (the snapshot's ``parent_id``, null for top-level jobs): a generated column
+_PARENT_SQL = "parent_id"
+
+
 def _job_filter(
     status: list[str] | None,
     type_: list[str] | None,
     kernel: list[str] | None,
     q: str | None = None,
+    parent: str | None = None,
 ) -> tuple[str, list[str]]:
-    """Return the WHERE clause (and its arguments) of a jobs query's filters."""
+    """Return the WHERE clause (and its arguments) of a jobs query's filters.
+
+    ``parent``: None for every job, ``""`` for top-level jobs only, a session's
+    id for its children.
+    """
     where, args = [], []
+    if parent == "":
+        where.append(f"{_PARENT_SQL} IS NULL")
+    elif parent is not None:
+        where.append(f"{_PARENT_SQL} = ?")
+        args.append(parent)
     for column, values in (("status", status), ("type", type_), ("kernel_id", kernel)):
         if values:
             where.append(f"{column} IN ({','.join('?' * len(values))})")
@@ -84,16 +98,25 @@ class StoreQueries(DetachedJobs):
         offset: int = 0,
         order: str = "newest",
         q: str | None = None,
+        parent: str | None = None,
     ) -> tuple[list[dict[str, Any]], int]:
         """Jobs over every kernel (``order``: a key of ``_ORDERS``), and the total.
 
-        ``q`` keeps the jobs whose name or id contains it (:mod:`qmon_jupyter.core.search`).
+        ``q`` keeps the jobs whose name or id contains it (:mod:`qmon_jupyter.core.search`);
+        ``parent`` as :func:`_job_filter` says (None: every job).
         """
-        clause, args = _job_filter(status, type, kernel, q)
+        clause, args = _job_filter(status, type, kernel, q, parent)
         with self._reading() as c:
             total = c.execute(f"SELECT count(*) FROM jobs{clause}", args).fetchone()[0]  # noqa: S608
         ids = self.job_rowids(
-            status=status, type=type, kernel=kernel, limit=limit, offset=offset, order=order, q=q
+            status=status,
+            type=type,
+            kernel=kernel,
+            limit=limit,
+            offset=offset,
+            order=order,
+            q=q,
+            parent=parent,
         )
         return self.jobs_by_rowid(ids), int(total)
 
@@ -107,6 +130,7 @@ class StoreQueries(DetachedJobs):
         offset: int = 0,
         order: str = "newest",
         q: str | None = None,
+        parent: str | None = None,
     ) -> list[int]:
         """Row ids of the matching jobs in ``order`` (all of them by default: ints are cheap).
 
@@ -114,7 +138,7 @@ class StoreQueries(DetachedJobs):
         fetches only the snapshots wanted. Sorting whole rows would drag every
         snapshot through SQLite's sorter.
         """
-        clause, args = _job_filter(status, type, kernel, q)
+        clause, args = _job_filter(status, type, kernel, q, parent)
         order_by = _ORDERS[order]
         with self._reading() as c:
             return [

@@ -12,7 +12,7 @@ from qmon_jupyter.core.states import TERMINAL
 __all__ = ["MIGRATIONS", "SCHEMA", "SCHEMA_VERSION", "TERMINAL_STATUSES"]
 
 #: recorded in the file as ``PRAGMA user_version``; 0 is a new, empty file
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 #: statuses a job never leaves, as plain strings for SQL (``core.states.TERMINAL``)
 TERMINAL_STATUSES = tuple(sorted(s.value for s in TERMINAL))
@@ -31,13 +31,15 @@ CREATE TABLE IF NOT EXISTS jobs (
     elapsed_s   REAL,
     done        REAL,
     rate        REAL,
-    snapshot    TEXT NOT NULL
+    snapshot    TEXT NOT NULL,
+    parent_id   TEXT GENERATED ALWAYS AS (json_extract(snapshot, '$.parent_id')) VIRTUAL
 );
 CREATE INDEX IF NOT EXISTS jobs_created ON jobs (created_at DESC, id);
 CREATE INDEX IF NOT EXISTS jobs_status ON jobs (status, created_at DESC);
 CREATE INDEX IF NOT EXISTS jobs_kernel ON jobs (kernel_id, status);
 CREATE INDEX IF NOT EXISTS jobs_type ON jobs (type, created_at DESC);
 CREATE INDEX IF NOT EXISTS jobs_finished ON jobs (status, finished_at DESC);
+CREATE INDEX IF NOT EXISTS jobs_parent ON jobs (parent_id, status, finished_at DESC);
 
 CREATE TABLE IF NOT EXISTS events (
     seq       INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -109,4 +111,13 @@ MIGRATIONS: dict[int, tuple[str, ...]] = {
     # 2: a meta table; "written_by" names the qmon_jupyter that created or last
     # migrated the file, so an older release can say which one it needs
     1: ("CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)",),
+    # 3: a job's session (the snapshot's parent_id) as an indexed column, so the
+    # top-level listings (GET jobs, the dashboard) never parse every snapshot
+    2: (
+        (
+            "ALTER TABLE jobs ADD COLUMN parent_id TEXT"
+            " GENERATED ALWAYS AS (json_extract(snapshot, '$.parent_id')) VIRTUAL"
+        ),
+        "CREATE INDEX IF NOT EXISTS jobs_parent ON jobs (parent_id, status, finished_at DESC)",
+    ),
 }

@@ -11,7 +11,7 @@ from __future__ import annotations
 import heapq
 from typing import Any
 
-from qmon_jupyter.core.order import active_key, finished_key
+from qmon_jupyter.core.order import active_key, dashboard_order, finished_key
 from qmon_jupyter.core.snapshot import SNAPSHOT_KEYS
 from qmon_jupyter.core.states import ACTIVE as _STATES_ACTIVE
 from qmon_jupyter.core.text import NAME_MAX, short_name
@@ -26,6 +26,8 @@ _KEEP = (*(key for key in SNAPSHOT_KEYS if key not in _DROP), "executor_info")
 _ROUND = {"progress": 4, "rate": 1, "eta_s": 1, "elapsed_s": 2, "done": 3}
 _MAX_TEXT = {"name": NAME_MAX, "message": 240, "stage": 80}
 _MAX_ERROR = 600
+#: a session's row carries this many of its jobs (active first, then the latest)
+MAX_CHILDREN = 6
 
 
 def _cut(text: Any, limit: int) -> Any:
@@ -64,11 +66,19 @@ def select_window(
     max_active: int = 12,
     max_recent: int = 8,
 ) -> tuple[list[dict], dict]:
-    """Active jobs first, then the most recent finished ones, bounded; plus counts."""
+    """Active top-level jobs first, then the most recent finished ones, bounded; plus counts.
+
+    A session's jobs are not rows of their own: its row carries ``children``,
+    the first :data:`MAX_CHILDREN` of them in the dashboard's order.
+    """
     by_status: dict[str, int] = {}
     active: list[dict] = []
     recent: list[dict] = []
+    children: dict[str, list[dict]] = {}
     for snap in snapshots:
+        if snap.get("parent_id"):
+            children.setdefault(snap["parent_id"], []).append(snap)
+            continue
         by_status[snap.get("status")] = by_status.get(snap.get("status"), 0) + 1
         if (status and snap.get("status") != status) or (job_type and snap.get("type") != job_type):
             continue
@@ -82,8 +92,13 @@ def select_window(
     take_active = min(active_count, size, max(max_active, size - recent_count))
     window = active[:take_active] + recent[: size - take_active]
     counts = {
-        "total": len(snapshots),
+        "total": sum(by_status.values()),
         "matching": active_count + recent_count,
         "by_status": by_status,
     }
-    return [compact_snapshot(s) for s in window], counts
+    rows = [compact_snapshot(s) for s in window]
+    for row in rows:
+        if row["id"] in children:
+            first = dashboard_order(children[row["id"]])[:MAX_CHILDREN]
+            row["children"] = [compact_snapshot(child) for child in first]
+    return rows, counts

@@ -8,6 +8,8 @@ from qiskit.circuit import Parameter
 from qiskit.quantum_info import SparsePauliOp
 from scipy.optimize import minimize
 
+import qmon_jupyter as qmon
+from qmon_jupyter.kernel import manager_api
 from qmon_jupyter.qiskit import QmonEstimator
 
 # H2 at 0.735 Angstrom, STO-3G, Jordan-Wigner (4 qubits).
@@ -45,23 +47,47 @@ def _double_excitation() -> QuantumCircuit:
     return circuit
 
 
-def test_vqe_of_h2_reaches_the_exact_ground_energy(manager):
+def test_vqe_of_h2_in_a_session_reaches_the_exact_ground_energy_as_one_row(manager):
     exact = float(np.linalg.eigvalsh(H2.to_matrix()).min())
     ansatz = _double_excitation()
-    estimator = QmonEstimator(manager=manager, name="VQE H2")
-    calls = []
+    estimator = QmonEstimator(manager=manager, name="VQE H2 step")
+    runs = []
 
     def energy(x: np.ndarray) -> float:
-        calls.append(x)
+        runs.append(x)
         return float(estimator.run([(ansatz, H2, x)]).result()[0].data.evs)
 
     def gradient(x: np.ndarray) -> np.ndarray:
         # Parameter shift, both shifts in one run (a sweep of two bindings).
+        runs.append(x)
         shifted = np.array([x + np.pi / 2, x - np.pi / 2])
         evs = estimator.run([(ansatz, H2, shifted)]).result()[0].data.evs
         return np.array([(evs[0] - evs[1]) / 2])
 
-    found = minimize(energy, x0=np.array([0.3]), jac=gradient, method="BFGS", tol=1e-12)
+    with qmon.session("VQE H2", manager=manager) as session:
+        found = minimize(energy, x0=np.array([0.3]), jac=gradient, method="BFGS", tol=1e-12)
     assert abs(found.fun - exact) < 1e-6, (found.fun, exact)
-    # Every estimator call was one finished job on the dashboard.
-    assert len(manager.jobs(status="completed")) == len(manager.jobs()) >= len(calls)
+    # Every estimator call was one finished job, a child of the session...
+    assert session.job.wait(10)
+    assert len(manager.jobs(status="completed")) == len(manager.jobs()) == len(runs) + 1
+    assert {j.parent_id for j in session.children()} == {session.job.id}
+    # ...and the dashboard shows one row, with the iteration count.
+    rows = manager_api(manager).get_dashboard_state()["jobs"]
+    assert [r["id"] for r in rows] == [session.job.id]
+    assert session.iterations == len(runs) == rows[0]["total"] == rows[0]["done"]
+    assert rows[0]["result_summary"]["iterations"] == len(runs)
+    assert rows[0]["message"].startswith(f"{len(runs)} iterations")
+
+
+def test_a_loop_of_200_estimator_calls_in_a_session_is_one_row_of_200_iterations(manager):
+    ansatz = _double_excitation()
+    estimator = QmonEstimator(manager=manager)
+    with qmon.session("scan", manager=manager) as session:
+        for theta in np.linspace(0, np.pi, 200):
+            estimator.run([(ansatz, H2, [theta])]).result()
+    assert session.job.wait(10)
+    rows = manager_api(manager).get_dashboard_state()["jobs"]
+    assert len(rows) == 1
+    assert (rows[0]["name"], rows[0]["status"]) == ("scan", "completed")
+    assert (rows[0]["done"], rows[0]["total"]) == (200, 200)
+    assert rows[0]["result_summary"]["iterations"] == 200

@@ -205,7 +205,7 @@ async def test_prometheus_metrics_appear_in_server_metrics(jp_fetch, kernel):
             {"type": "quantum"},
             (
                 "type: unknown value 'quantum'; expected one of"
-                " ['analysis', 'hardware', 'optimization', 'simulation']"
+                " ['analysis', 'hardware', 'optimization', 'session', 'simulation']"
             ),
         ),
         ("jobs", {"kernel": "../x"}, "invalid kernel: '../x'"),

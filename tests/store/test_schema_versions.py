@@ -106,9 +106,18 @@ def test_a_newer_store_is_never_rewritten(tmp_path):
     ], "no backup, no corrupt-file copy, no new store"
 
 
+#: what takes a current file back to what schema version 1 wrote
+_VERSION_1 = (
+    "DROP TABLE meta",
+    "DROP INDEX jobs_parent",
+    "ALTER TABLE jobs DROP COLUMN parent_id",
+    "PRAGMA user_version=1",
+)
+
+
 def _downgrade_to_version_1(path) -> None:
-    """Make the file what schema version 1 wrote: the same tables, no meta table."""
-    _sql(path, "DROP TABLE meta", "PRAGMA user_version=1")
+    """Make the file what schema version 1 wrote: no meta table, no parent_id column."""
+    _sql(path, *_VERSION_1)
 
 
 def test_an_older_store_is_migrated_in_place(tmp_path):
@@ -169,8 +178,8 @@ def test_a_store_migrated_with_unsaved_wal_pages_keeps_them_in_the_backup(tmp_pa
     writer.write_batch("kernel-a", jobs=[JOB])
     # an older release still has the file open: its last write is only in the -wal file
     conn = writer._conn()
-    conn.execute("DROP TABLE meta")
-    conn.execute("PRAGMA user_version=1")
+    for sql in _VERSION_1:
+        conn.execute(sql)
     assert (tmp_path / "qmon.sqlite-wal").stat().st_size > 0
 
     store = Store(path)

@@ -11,6 +11,7 @@ import {
   shortName,
 } from "./format.js";
 
+import { createSessionPart, isSession, sessionDoneText } from "./session.js";
 import { ACTIONS, ACTIVE_STATUSES } from "./vocabulary.js";
 
 export { ACTIVE_STATUSES };
@@ -101,6 +102,7 @@ export function createJobRow(onAction, { className = "qmon-job", showMeta = true
   const error = h("div", { class: "qmon-error" });
   const actions = h("div", { class: "qmon-actions" });
   const note = h("div", { class: "qmon-note" });
+  const session = createSessionPart();
   const buttons = {};
   const naBadges = {};
   let current = null;
@@ -123,11 +125,12 @@ export function createJobRow(onAction, { className = "qmon-job", showMeta = true
   const el = h(
     "div",
     { class: className },
-    h("div", { class: "qmon-job-head" }, badge, detached, name, showMeta ? meta : null),
+    h("div", { class: "qmon-job-head" }, badge, detached, name, showMeta ? meta : null, session.toggle),
     h("div", { class: "qmon-progress" }, bar, pct),
     h("div", { class: "qmon-fields" }, Object.values(fields).map((f) => f.el)),
     error,
     actions,
+    session.list,
     note,
   );
 
@@ -187,7 +190,8 @@ export function createJobRow(onAction, { className = "qmon-job", showMeta = true
     if (fill.style.width !== width) fill.style.width = width;
     bar.setAttribute("aria-valuenow", String(Math.round(percent)));
     setText(pct, status === "completed" ? "100%" : formatPercent(fraction));
-    setText(fields.done.value, formatDoneTotal(snapshot.done, snapshot.total, snapshot.unit));
+    const doneText = isSession(snapshot) ? sessionDoneText(snapshot) : formatDoneTotal(snapshot.done, snapshot.total, snapshot.unit);
+    setText(fields.done.value, doneText);
     const rate = typeof snapshot.rate === "number" ? formatRate(snapshot.rate, snapshot.unit) : "…";
     setText(fields.rate.value, status === "running" ? rate : NONE);
     setText(fields.eta.value, etaText(snapshot));
@@ -204,6 +208,7 @@ export function createJobRow(onAction, { className = "qmon-job", showMeta = true
     setText(error, err);
     toggleAttr(error, "hidden", !err);
     renderActions(snapshot);
+    session.update(snapshot);
   }
 
   const api = {

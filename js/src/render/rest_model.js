@@ -5,6 +5,9 @@
 import { baseUrl, postAction } from "./actions.js";
 import { ACTIVE_STATUSES, compareJobs } from "./vocabulary.js";
 
+/** A session's row carries this many of its jobs (qmon_jupyter/widget/_compact.py). */
+const MAX_CHILDREN = 6;
+
 const EVENT_KINDS = [
   "job.created",
   "job.status",
@@ -93,14 +96,27 @@ export class RestModel {
   }
 
   publishJobs() {
+    // A session's jobs (parent_id) are not rows: their session's row carries
+    // the first few it has seen, as the widget's window does.
     const all = [...this.byId.values()];
-    const active = all.filter((j) => ACTIVE_STATUSES.has(j.status));
-    const recent = all
+    const top = all.filter((j) => !j.parent_id);
+    const active = top.filter((j) => ACTIVE_STATUSES.has(j.status));
+    const recent = top
       .filter((j) => !ACTIVE_STATUSES.has(j.status))
       .sort(compareJobs)
       .slice(0, this.recentLimit);
-    for (const j of all) if (!active.includes(j) && !recent.includes(j)) this.byId.delete(j.id);
-    this.set("jobs", [...active, ...recent]);
+    const rows = [...active, ...recent];
+    const shown = new Set(rows.map((j) => j.id));
+    const children = new Map();
+    for (const j of all.filter((c) => c.parent_id).sort(compareJobs)) {
+      const list = children.get(j.parent_id) || [];
+      if (shown.has(j.parent_id) && list.length < MAX_CHILDREN) {
+        list.push(j);
+        children.set(j.parent_id, list);
+      } else this.byId.delete(j.id);
+    }
+    for (const j of top) if (!shown.has(j.id)) this.byId.delete(j.id);
+    this.set("jobs", rows.map((j) => (children.has(j.id) ? { ...j, children: children.get(j.id) } : j)));
   }
 
   applyState(state) {

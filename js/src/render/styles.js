@@ -99,6 +99,10 @@ ${badgeRules()}
 .qmon-na { color: var(--qmon-fg-dim); font-size: 0.85em; border: 1px dashed var(--qmon-border); border-radius: 4px; padding: 0 6px; }
 .qmon-note { color: var(--qmon-fg-dim); font-size: 0.9em; margin-top: 4px; }
 .qmon-note:empty { display: none; }
+.qmon-children { margin: 4px 0 0 16px; display: grid; gap: 2px; font-size: 0.9em; }
+.qmon-child { display: flex; gap: 8px; align-items: baseline; }
+.qmon-child-more { color: var(--qmon-fg-dim); }
+.qmon-children[hidden], .qmon-expand[hidden] { display: none; }
 .qmon-empty { padding: 12px; border: 1px dashed var(--qmon-border); border-radius: 5px; color: var(--qmon-fg-dim); }
 .qmon-empty code { font-family: var(--jp-code-font-family, monospace); color: var(--qmon-fg); background: var(--qmon-bg-alt); padding: 0 3px; border-radius: 3px; }
 .qmon-more { color: var(--qmon-fg-dim); margin-top: 4px; }
