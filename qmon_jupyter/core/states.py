@@ -12,6 +12,7 @@ __all__ = [
     "TRANSITIONS",
     "JobStatus",
     "JobType",
+    "can_move",
     "can_transition",
     "transition_path",
 ]
@@ -91,3 +92,8 @@ def transition_path(old: JobStatus, new: JobStatus) -> tuple[JobStatus, ...] | N
                 seen.add(nxt)
                 frontier.append((nxt, route))
     return None
+
+
+def can_move(old: JobStatus, new: JobStatus) -> bool:
+    """Whether a job may be moved from ``old`` to ``new`` (directly or through a path)."""
+    return old is not new and bool(transition_path(old, new))

@@ -9,7 +9,7 @@ import weakref
 from typing import TYPE_CHECKING, Any
 
 from qmon_jupyter.core.snapshot import make_snapshot
-from qmon_jupyter.core.states import TERMINAL, JobStatus, JobType, transition_path
+from qmon_jupyter.core.states import TERMINAL, JobStatus, JobType, can_move, transition_path
 from qmon_jupyter.core.text import short_name
 from qmon_jupyter.errors import JobCancelled, JobFailed
 
@@ -28,12 +28,10 @@ __all__ = ["ExecutionJob", "Result"]
 class ExecutionJob:
     """A job on the dashboard: a simulation, a function, a loop or a provider job.
 
-    Jobs are created by a :class:`~qmon_jupyter.jobs.JobManager`
-    (``submit``, ``submit_function``, ``add_external_job``, ``progress``).
-    A job owns its state, as a ``concurrent.futures.Future`` does: only its
-    own methods change its fields, each under its lock, and :meth:`move`
-    enforces :data:`~qmon_jupyter.core.states.TRANSITIONS`. The user's
-    controls (``cancel``, ``pause``, ``resume``) go through the manager,
+    A :class:`~qmon_jupyter.jobs.JobManager` makes it. A job owns its state, as a
+    ``concurrent.futures.Future`` does: only its own methods change its fields,
+    each under its lock, and :meth:`move` enforces the transition table. The
+    user's controls (``cancel``, ``pause``, ``resume``) go through the manager,
     which decides what they mean for the queue and the provider.
     """
 
@@ -264,9 +262,8 @@ class ExecutionJob:
             ``.traceback`` its formatted traceback.
         """
         if not self.signals.wait_ended(timeout):
-            raise TimeoutError(
-                f"job {self.id} ({short_name(self.name)}) did not finish within {timeout} s"
-            )
+            what = f"job {self.id} ({short_name(self.name)})"
+            raise TimeoutError(f"{what} did not finish within {timeout} s")
         if self._status is JobStatus.CANCELLED:
             raise JobCancelled(self.id, self.signals.cancel_reason)
         if self._status is JobStatus.FAILED:
@@ -486,10 +483,8 @@ class ExecutionJob:
                 seconds, ended = self._ran
                 ago = max(0.0, self._finished_mono - ended)
                 self._finished, self._finished_mono = now - ago, self._finished_mono - ago
-                self._started, self._started_mono = (
-                    self._finished - seconds,
-                    self._finished_mono - seconds,
-                )
+                self._started = self._finished - seconds
+                self._started_mono = self._finished_mono - seconds
             if self._started_mono is None:
                 self._started_mono = self._finished_mono
 
@@ -503,8 +498,3 @@ class ExecutionJob:
 
 _UNSET = object()
 _WAITING = frozenset({JobStatus.PENDING, JobStatus.QUEUED})
-
-
-def can_move(old: JobStatus, new: JobStatus) -> bool:
-    """Whether :meth:`ExecutionJob.move` would take a job from ``old`` to ``new``."""
-    return old is not new and bool(transition_path(old, new))
