@@ -22,6 +22,7 @@ import time
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 from .core.actions import ACTIONS
+from .core.columns import parse_sort, sort_snapshots
 from .core.order import dashboard_order
 from .core.search import MAX_QUERY, search_matches
 from .core.snapshot import SCHEMA_VERSION
@@ -115,8 +116,12 @@ class PagingSource(DashboardSource, Protocol):
         limit: int,
         offset: int,
         q: str | None = None,
+        sort: str | None = None,
     ) -> dict:
-        """``{"jobs": [...], "total": n}``, newest first (``q``: name or id contains it)."""
+        """``{"jobs": [...], "total": n}``, newest first (``q``: name or id contains it).
+
+        ``sort`` orders by a column instead (:mod:`qmon_jupyter.core.columns`).
+        """
         ...
 
     def dashboard_state(self, limit: int = 100) -> dict:
@@ -181,26 +186,35 @@ class DashboardAPI:
         offset: int = 0,
         *,
         q: str | None = None,
+        sort: str | None = None,
     ) -> dict:
-        """``{"jobs": [...], "total": n}``, newest first.
+        """``{"jobs": [...], "total": n}``, newest first unless ``sort`` says otherwise.
 
         Each filter is one value, ``"a,b"`` or a list (any of them matches).
         ``q`` keeps the jobs whose name or id contains it
         (:func:`~qmon_jupyter.core.search.search_matches`, ASCII case ignored).
+        ``sort`` is a column, or ``-column`` for descending
+        (:data:`~qmon_jupyter.core.columns.SORT_COLUMNS`).
 
         Raises
         ------
         ValueError
-            An unknown status or type, a negative limit or offset.
+            An unknown status, type or sort, a negative limit or offset.
         """
         if limit < 0 or offset < 0:
             raise ValueError(f"limit and offset must be non-negative, not {limit} and {offset}")
         if q is not None and len(q) > MAX_QUERY:
             raise ValueError(f"q is longer than {MAX_QUERY} characters")
+        if sort:
+            parse_sort(sort)
         statuses, types, kernels = _parse_filters(status, type, kernel)
         if self._paging:
             return self.source.page_jobs(
-                **_as_lists(statuses, types, kernels), limit=limit, offset=offset, q=q or None
+                **_as_lists(statuses, types, kernels),
+                limit=limit,
+                offset=offset,
+                q=q or None,
+                sort=sort or None,
             )
         one_type = next(iter(types)) if types is not None and len(types) == 1 else None
         one_kernel = next(iter(kernels)) if kernels is not None and len(kernels) == 1 else None
@@ -212,6 +226,8 @@ class DashboardAPI:
             and search_matches(snap, q or "")
         ]
         jobs.sort(key=lambda s: (s["created_at"] or "", s["id"]), reverse=True)
+        if sort:
+            jobs = sort_snapshots(jobs, sort)
         return {"jobs": jobs[offset : offset + limit], "total": len(jobs)}
 
     def iter_jobs(

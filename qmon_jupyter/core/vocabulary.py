@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from .actions import _CAPABILITY, ALLOWED_FROM, Action
+from .columns import SORT_COLUMNS
 from .order import ACTIVE_RANK
 from .states import ACTIVE, TERMINAL, JobStatus, JobType, can_transition
 
@@ -30,7 +31,7 @@ def _in_order(statuses: Any) -> list[str]:
 
 
 def vocabulary() -> dict[str, Any]:
-    """Statuses, types, actions and the dashboard's order, as plain JSON.
+    """Statuses, types, actions, the dashboard's order and the sortable columns, as JSON.
 
     An action's ``from`` lists the statuses where it changes something: those
     :data:`~qmon_jupyter.core.actions.ALLOWED_FROM` accepts and from which
@@ -53,6 +54,7 @@ def vocabulary() -> dict[str, Any]:
             for action in Action
         ],
         "active_rank": dict(ACTIVE_RANK),
+        "sort_columns": list(SORT_COLUMNS),
     }
 
 

@@ -15,6 +15,7 @@ from typing import Any
 from jupyter_server.utils import url_path_join
 
 from qmon_jupyter.core.actions import ACTIONS
+from qmon_jupyter.core.columns import SORT_CHOICES
 from qmon_jupyter.core.search import MAX_QUERY
 from qmon_jupyter.core.states import JobStatus, JobType
 
@@ -98,6 +99,12 @@ _FILTERS = (_STATUS, _TYPE, _KERNEL)
 _QUERY = Param(
     "q", "text", "Only jobs whose name or id contains this (ASCII case ignored)", hi=MAX_QUERY
 )
+_SORT = Param(
+    "sort",
+    "choice",
+    "Sort by this column (-column: descending); jobs without a value come last",
+    choices=SORT_CHOICES,
+)
 _OFFSET = Param("offset", "int", "Skip this many", default=0, lo=0, hi=MAX_OFFSET)
 _JOB_ID = Param("job_id", "id", "Job id", where="path")
 _NOTE_ID = Param("notification_id", "id", "Notification id", where="path")
@@ -127,9 +134,9 @@ ROUTES: tuple[Route, ...] = (
         "GET",
         "jobs",
         h.JobsHandler,
-        "Jobs over every kernel, newest first",
+        "Jobs over every kernel, newest first unless sorted",
         json_reply(ref("JobList"), "A page of jobs"),
-        (*_FILTERS, _QUERY, _limit(50), _OFFSET),
+        (*_FILTERS, _QUERY, _SORT, _limit(50), _OFFSET),
     ),
     Route(
         "GET",

@@ -6,6 +6,7 @@ import json
 import time
 from typing import TYPE_CHECKING, Any
 
+from qmon_jupyter.core.columns import order_by_sql
 from qmon_jupyter.core.order import ACTIVE_ORDER_SQL, FINISHED_ORDER_SQL
 from qmon_jupyter.core.search import SEARCH_SQL, search_args
 from qmon_jupyter.core.stats import JobRecord, job_statistics
@@ -85,16 +86,26 @@ class StoreQueries:
         offset: int = 0,
         order: str = "newest",
         q: str | None = None,
+        sort: str | None = None,
     ) -> tuple[list[dict[str, Any]], int]:
         """Jobs over every kernel (``order``: a key of ``_ORDERS``), and the total.
 
-        ``q`` keeps the jobs whose name or id contains it (:mod:`qmon_jupyter.core.search`).
+        ``q`` keeps the jobs whose name or id contains it (:mod:`qmon_jupyter.core.search`);
+        ``sort`` (a column, ``-column`` descending: :mod:`qmon_jupyter.core.columns`)
+        replaces ``order`` when given.
         """
         clause, args = _job_filter(status, type, kernel, q)
         with self._reading() as c:
             total = c.execute(f"SELECT count(*) FROM jobs{clause}", args).fetchone()[0]  # noqa: S608
         ids = self.job_rowids(
-            status=status, type=type, kernel=kernel, limit=limit, offset=offset, order=order, q=q
+            status=status,
+            type=type,
+            kernel=kernel,
+            limit=limit,
+            offset=offset,
+            order=order,
+            q=q,
+            sort=sort,
         )
         return self.jobs_by_rowid(ids), int(total)
 
@@ -108,6 +119,7 @@ class StoreQueries:
         offset: int = 0,
         order: str = "newest",
         q: str | None = None,
+        sort: str | None = None,
     ) -> list[int]:
         """Row ids of the matching jobs in ``order`` (all of them by default: ints are cheap).
 
@@ -116,7 +128,7 @@ class StoreQueries:
         snapshot through SQLite's sorter.
         """
         clause, args = _job_filter(status, type, kernel, q)
-        order_by = _ORDERS[order]
+        order_by = order_by_sql(sort) if sort else _ORDERS[order]
         with self._reading() as c:
             return [
                 r[0]
