@@ -22,7 +22,7 @@ import time
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 from .core.actions import ACTIONS
-from .core.columns import parse_sort, sort_snapshots
+from .core.columns import check_sort, sort_snapshots
 from .core.order import dashboard_order
 from .core.search import MAX_QUERY, search_matches
 from .core.snapshot import SCHEMA_VERSION
@@ -193,8 +193,8 @@ class DashboardAPI:
         Each filter is one value, ``"a,b"`` or a list (any of them matches).
         ``q`` keeps the jobs whose name or id contains it
         (:func:`~qmon_jupyter.core.search.search_matches`, ASCII case ignored).
-        ``sort`` is a column, or ``-column`` for descending
-        (:data:`~qmon_jupyter.core.columns.SORT_COLUMNS`).
+        ``sort`` is a column, ``-column`` for descending, or ``dashboard``
+        (:data:`~qmon_jupyter.core.columns.SORT_CHOICES`).
 
         Raises
         ------
@@ -206,7 +206,7 @@ class DashboardAPI:
         if q is not None and len(q) > MAX_QUERY:
             raise ValueError(f"q is longer than {MAX_QUERY} characters")
         if sort:
-            parse_sort(sort)
+            check_sort(sort)
         statuses, types, kernels = _parse_filters(status, type, kernel)
         if self._paging:
             return self.source.page_jobs(

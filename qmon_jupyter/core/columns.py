@@ -1,23 +1,35 @@
 """The table's sortable columns: one rule for the widget (in Python), REST (in SQL) and JS.
 
-A sort is a column's name, ascending, or ``-name``, descending; ``""`` is the
-dashboard's own order (:mod:`qmon_jupyter.core.order`). Jobs without a value
-(no ETA, no backend) come last either way, and ties go by id in the sort's
-direction, so the order is total and a page never repeats or skips a job.
+A sort is a column's name, ascending, or ``-name``, descending; ``dashboard``
+(:data:`DASHBOARD`) is the dashboard's own order (:mod:`qmon_jupyter.core.order`).
+Jobs without a value (no ETA, no backend) come last either way, and ties go
+by id in the sort's direction, so the order is total and a page never
+repeats or skips a job.
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from .order import ACTIVE_RANK
+from .order import ACTIVE_RANK, DASHBOARD_ORDER_SQL, dashboard_order
 from .search import fold
 from .states import JobStatus
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable, Mapping
 
-__all__ = ["SORT_CHOICES", "SORT_COLUMNS", "order_by_sql", "parse_sort", "sort_snapshots"]
+__all__ = [
+    "DASHBOARD",
+    "SORT_CHOICES",
+    "SORT_COLUMNS",
+    "check_sort",
+    "order_by_sql",
+    "parse_sort",
+    "sort_snapshots",
+]
+
+#: the sort that is the dashboard's order: active jobs first, then the latest finished
+DASHBOARD = "dashboard"
 
 #: status -> its place when sorting by status: the dashboard's ranks, then the finished ones
 _STATUS_RANK = {**ACTIVE_RANK}
@@ -75,21 +87,30 @@ SORT_COLUMNS: dict[str, tuple[Callable[[Mapping[str, Any]], Any], str]] = {
 }
 
 #: every accepted value of a ``sort`` (REST's ``GET jobs?sort=``, the widget's view)
-SORT_CHOICES: tuple[str, ...] = tuple(
-    spec for column in SORT_COLUMNS for spec in (column, f"-{column}")
+SORT_CHOICES: tuple[str, ...] = (
+    DASHBOARD,
+    *(spec for column in SORT_COLUMNS for spec in (column, f"-{column}")),
 )
 
 
+def check_sort(spec: str) -> str:
+    """Return ``spec`` if it is one of :data:`SORT_CHOICES`, else raise ValueError naming them."""
+    if spec not in SORT_CHOICES:
+        raise ValueError(f"unknown sort {spec!r}; expected one of {', '.join(SORT_CHOICES)}")
+    return spec
+
+
 def parse_sort(spec: str) -> tuple[str, bool]:
-    """Return ``(column, descending)`` of a sort such as ``"-eta"``; ValueError if unknown."""
-    column = spec.removeprefix("-")
-    if column not in SORT_COLUMNS:
-        raise ValueError(f"unknown sort {spec!r}; expected one of {', '.join(SORT_COLUMNS)}")
-    return column, spec.startswith("-")
+    """Return ``(column, descending)`` of a column's sort such as ``"-eta"``; ValueError if not."""
+    if spec == DASHBOARD or check_sort(spec) != spec:
+        raise ValueError(f"{spec!r} is not a column's sort")
+    return spec.removeprefix("-"), spec.startswith("-")
 
 
 def order_by_sql(spec: str) -> str:
     """Return the ORDER BY of the ``jobs`` table for a sort (the rule of :func:`sort_snapshots`)."""
+    if spec == DASHBOARD:
+        return DASHBOARD_ORDER_SQL
     column, descending = parse_sort(spec)
     expr = SORT_COLUMNS[column][1]
     way = "DESC" if descending else "ASC"
@@ -97,7 +118,9 @@ def order_by_sql(spec: str) -> str:
 
 
 def sort_snapshots(snapshots: Iterable[Mapping[str, Any]], spec: str) -> list:
-    """Return ``snapshots`` sorted by a sort such as ``"name"`` or ``"-elapsed"``."""
+    """Return ``snapshots`` sorted by a sort such as ``"name"``, ``"-elapsed"``, ``"dashboard"``."""
+    if spec == DASHBOARD:
+        return dashboard_order(snapshots)
     column, descending = parse_sort(spec)
     value = SORT_COLUMNS[column][0]
     valued, missing = [], []

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from .actions import _CAPABILITY, ALLOWED_FROM, Action
-from .columns import SORT_COLUMNS
+from .columns import DASHBOARD, SORT_COLUMNS
 from .order import ACTIVE_RANK
 from .states import ACTIVE, TERMINAL, JobStatus, JobType, can_transition
 
@@ -55,6 +55,7 @@ def vocabulary() -> dict[str, Any]:
         ],
         "active_rank": dict(ACTIVE_RANK),
         "sort_columns": list(SORT_COLUMNS),
+        "dashboard_sort": DASHBOARD,
     }
 
 

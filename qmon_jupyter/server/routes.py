@@ -102,7 +102,8 @@ _QUERY = Param(
 _SORT = Param(
     "sort",
     "choice",
-    "Sort by this column (-column: descending); jobs without a value come last",
+    "Sort by this column (-column: descending; jobs without a value come last),"
+    " or dashboard: active first, then the latest finished",
     choices=SORT_CHOICES,
 )
 _OFFSET = Param("offset", "int", "Skip this many", default=0, lo=0, hi=MAX_OFFSET)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import heapq
 from typing import Any
 
-from qmon_jupyter.core.columns import sort_snapshots
+from qmon_jupyter.core.columns import DASHBOARD, sort_snapshots
 from qmon_jupyter.core.order import active_key, finished_key
 from qmon_jupyter.core.search import search_matches
 from qmon_jupyter.core.snapshot import SNAPSHOT_KEYS
@@ -82,9 +82,10 @@ def select_window(
     """One page of the matching jobs, compacted, plus counts of all of them.
 
     The page is ``limit`` jobs from ``offset`` in the dashboard's order
-    (active first, then the most recently finished), or by a column when
-    ``sort`` names one (:mod:`qmon_jupyter.core.columns`). ``q`` keeps the
-    jobs whose name or id contains it (:mod:`qmon_jupyter.core.search`).
+    (active first, then the most recently finished; ``sort`` empty or
+    ``"dashboard"``), or by a column when ``sort`` names one
+    (:mod:`qmon_jupyter.core.columns`). ``q`` keeps the jobs whose name or id
+    contains it (:mod:`qmon_jupyter.core.search`).
     """
     limit = max(1, min(int(limit), MAX_PAGE_SIZE))
     offset = max(0, int(offset))
@@ -102,7 +103,7 @@ def select_window(
     # A page past the end (the matches shrank) shows the last page instead.
     if offset >= matching:
         offset = max(0, (matching - 1) // limit * limit)
-    if sort:
+    if sort and sort != DASHBOARD:
         ordered = sort_snapshots(active + recent, sort)
     else:
         ordered = _dashboard_page(active, recent, offset + limit)
@@ -111,6 +112,7 @@ def select_window(
         "total": len(snapshots),
         "matching": matching,
         "offset": offset,
+        "limit": limit,
         "by_status": by_status,
     }
     return [compact_snapshot(s) for s in window], counts

@@ -32,6 +32,7 @@ def test_active_jobs_come_first_in_queue_order_then_the_newest_finished():
         "total": 55,
         "matching": 55,
         "offset": 0,
+        "limit": 20,
         "by_status": {"completed": 50, "queued": 3, "running": 1, "paused": 1},
     }
 
