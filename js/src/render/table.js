@@ -61,7 +61,7 @@ const TABLE_CSS = `
   border: 1px solid var(--qmon-border); border-radius: 4px; padding: 1px 6px;
 }
 .qmon-page-info { color: var(--qmon-fg-dim); font-variant-numeric: tabular-nums; }
-.qmon-table-scroll { max-height: 640px; overflow: auto; border: 1px solid var(--qmon-border); border-radius: 5px; }
+.qmon-table-scroll { overflow-x: auto; border: 1px solid var(--qmon-border); border-radius: 5px; }
 .qmon-table { width: 100%; border-collapse: collapse; table-layout: fixed; }
 .qmon-table th, .qmon-table td {
   height: 28px; padding: 0 6px; text-align: left; white-space: nowrap; overflow: hidden;
@@ -74,7 +74,7 @@ const TABLE_CSS = `
 .qmon-table th[aria-sort="ascending"] button.qmon-sort::after { content: " ▲"; font-size: 0.8em; }
 .qmon-table th[aria-sort="descending"] button.qmon-sort::after { content: " ▼"; font-size: 0.8em; }
 .qmon-table .qmon-col-select { width: 30px; }
-.qmon-table .qmon-col-status { width: 96px; }
+.qmon-table .qmon-col-status { width: 112px; }
 .qmon-table .qmon-col-progress { width: 180px; }
 .qmon-table .qmon-col-eta, .qmon-table .qmon-col-elapsed { width: 86px; }
 .qmon-table .qmon-col-backend { width: 120px; }
@@ -83,7 +83,22 @@ const TABLE_CSS = `
 .qmon-trow:hover, .qmon-trow:focus-visible { background: var(--qmon-bg-alt); outline: none; }
 .qmon-trow[aria-expanded="true"] { background: var(--qmon-bg-alt); }
 .qmon-trow .qmon-job-name { font-weight: 500; word-break: normal; }
-.qmon-trow .qmon-badge { min-width: 0; width: 100%; }
+/* A dot in the status colour beside text in the text colour: readable on either theme. */
+.qmon-trow .qmon-badge {
+  min-width: 0; background: none; color: var(--qmon-fg); padding: 0 0 0 14px; position: relative;
+  border-radius: 0; font-size: inherit; text-align: left;
+}
+.qmon-trow .qmon-badge::before {
+  content: ""; position: absolute; left: 1px; top: 50%; width: 9px; height: 9px; margin-top: -4.5px;
+  border-radius: 50%; background: var(--qmon-fg-dim); box-sizing: border-box;
+}
+.qmon-trow .qmon-badge[data-status="running"]::before { background: var(--qmon-accent); }
+.qmon-trow .qmon-badge[data-status="paused"]::before { background: var(--qmon-info); }
+.qmon-trow .qmon-badge[data-status="completed"]::before { background: var(--qmon-ok); }
+.qmon-trow .qmon-badge[data-status="failed"]::before { background: var(--qmon-err); }
+.qmon-trow .qmon-badge[data-status="cancelled"]::before { background: var(--qmon-warn); }
+.qmon-trow .qmon-badge[data-status="queued"]::before { background: none; border: 2px solid var(--qmon-fg-dim); }
+.qmon-trow .qmon-badge[data-status="pending"]::before { background: none; border: 2px dotted var(--qmon-fg-dim); }
 .qmon-tprogress { display: flex; align-items: center; gap: 6px; }
 .qmon-tprogress .qmon-bar { height: 7px; }
 .qmon-tprogress .qmon-pct { min-width: 3.2em; }
