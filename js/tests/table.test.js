@@ -5,7 +5,7 @@ import { FakeModel, FakeTimers, fakeFetch, installDom, snapshot } from "./helper
 installDom();
 const { renderDashboard } = await import("../src/render/dashboard.js");
 const { RestModel } = await import("../src/render/rest_model.js");
-const { nextSort, pageText, tableColumns } = await import("../src/render/table.js");
+const { nextSort, pageText, statusText, tableColumns } = await import("../src/render/table.js");
 
 function jobs(n, from = 0) {
   return Array.from({ length: n }, (_, i) => snapshot({ id: `job${String(from + i).padStart(3, "0")}`, name: `job #${from + i + 1}`, status: "running", progress: (from + i) / 100 }));
@@ -89,6 +89,18 @@ describe("table", () => {
     assert.deepEqual(model.get("view"), { q: "RB sequence 042", sort: "", offset: 0, limit: 25 });
   });
 
+  test("a search still being typed is not overwritten by an update", () => {
+    const { el, model, timers } = setup(many());
+    const box = el.querySelector('input[type="search"]');
+    box.value = "RB";
+    box.dispatchEvent(new window.Event("input"));
+    el.querySelector('th[data-column="name"] button').click(); // moves focus away, re-renders
+    assert.equal(box.value, "RB");
+    timers.advance(300);
+    assert.equal(model.get("view").q, "RB");
+    assert.equal(model.get("view").sort, "name");
+  });
+
   test("next and previous page move the view's offset by what was shown", () => {
     const { el, model } = setup(many());
     const next = el.querySelector("button.qmon-next");
@@ -137,6 +149,14 @@ describe("table", () => {
     assert.deepEqual(posts.sort(), ["/api/qmon/jobs/job001/cancel", "/api/qmon/jobs/job003/cancel"]);
     assert.equal(el.querySelector(".qmon-table-note").textContent, "Cancel sent for 2 jobs.");
     assert.equal(bulk.disabled, true);
+  });
+
+  test("a queued job's status cell says its place in the queue", () => {
+    assert.equal(statusText(snapshot({ status: "queued", queue_position: 2 })), "queued #2");
+    assert.equal(statusText(snapshot({ status: "queued", queue_position: ">2000" })), "queued >2000");
+    assert.equal(statusText(snapshot({ status: "queued", queue_position: null })), "queued");
+    assert.equal(statusText(snapshot({ status: "queued", queue_position: 3, capabilities: { queue_position: false } })), "queued");
+    assert.equal(statusText(snapshot({ status: "running", queue_position: 3 })), "running");
   });
 
   test("page text", () => {

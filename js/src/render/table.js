@@ -8,8 +8,8 @@
 // Names and every other value are set as text (dom.js), never as HTML.
 
 import { h, setText, toggleAttr } from "./dom.js";
-import { formatDuration, formatPercent } from "./format.js";
-import { createJobRow, etaText, executorText } from "./jobrow.js";
+import { NA, formatDuration, formatPercent } from "./format.js";
+import { createJobRow, etaText, executorText, queueText } from "./jobrow.js";
 import { ensureStylesheet } from "./styles.js";
 import { ACTIONS, ACTIVE_STATUSES, SORT_COLUMNS } from "./vocabulary.js";
 
@@ -42,6 +42,14 @@ export function canCancel(snapshot) {
   const caps = snapshot.capabilities;
   if (caps && typeof caps === "object" && caps[CANCEL.capability] === false) return false;
   return CANCEL.from.has(snapshot.status);
+}
+
+/** The status cell: the status, and a queued job's place in the queue ("queued #2"). */
+export function statusText(snapshot) {
+  const status = String(snapshot.status || "pending");
+  if (status !== "queued") return status;
+  const place = queueText(snapshot);
+  return place.startsWith("#") || ![NA, "…", "–"].includes(place) ? `${status} ${place}` : status;
 }
 
 /** "26–50 of 60", "1 of 1", "0 of 0". */
@@ -192,7 +200,7 @@ export function createJobTable({ onView, onAction, onBulkCancel, showKernel = fa
       tr.dataset.jobId = id;
       tr.dataset.status = status;
       badge.dataset.status = status;
-      setText(badge, status);
+      setText(badge, statusText(snap));
       setText(name, snap.name || snap.id || "job");
       name.title = `${snap.name || ""}${snap.name ? " · " : ""}job ${snap.id}`;
       const fraction = typeof snap.progress === "number" ? Math.max(0, Math.min(1, snap.progress)) : 0;
@@ -301,7 +309,9 @@ export function createJobTable({ onView, onAction, onBulkCancel, showKernel = fa
     setText(info, pageText(page.offset, shownCount, page.matching));
     prev.disabled = page.offset <= 0;
     next.disabled = page.offset + shownCount >= page.matching;
-    if (search.ownerDocument.activeElement !== search && search.value !== (page.q || "")) search.value = page.q || "";
+    // Another view may have changed the search; never overwrite what is being typed.
+    const typing = searchTimer !== null || search.ownerDocument.activeElement === search;
+    if (!typing && search.value !== (page.q || "")) search.value = page.q || "";
     renderHeads();
     renderSelection();
   }
