@@ -20,6 +20,10 @@ def _mixed(kernel):
                 eta_s=[3.0, None, None, 10, 1, None][i % 6],
                 elapsed_s=float(i),
                 backend=["local", "dask", None][i % 3],
+                queue_position=[None, 12 - i, None, None, None, None][i % 6],
+                finished_at=f"2026-12-07T10:00:{(i * 7) % 12:02d}.000Z"
+                if i % 6 in (2, 3)
+                else None,
             )
         )
     return jobs
