@@ -22,6 +22,7 @@ import time
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 from .core.actions import ACTIONS
+from .core.columns import check_sort, sort_snapshots
 from .core.order import dashboard_order
 from .core.search import MAX_QUERY, search_matches
 from .core.snapshot import SCHEMA_VERSION
@@ -116,10 +117,12 @@ class PagingSource(DashboardSource, Protocol):
         offset: int,
         q: str | None = None,
         parent: str | None = None,
+        sort: str | None = None,
     ) -> dict:
         """``{"jobs": [...], "total": n}``, newest first (``q``: name or id contains it).
 
         ``parent``: ``""`` top-level jobs, a session's id its jobs, None every job.
+        ``sort`` orders by a column instead (:mod:`qmon_jupyter.core.columns`).
         """
         ...
 
@@ -189,24 +192,29 @@ class DashboardAPI:
         *,
         q: str | None = None,
         parent: str = "",
+        sort: str | None = None,
     ) -> dict:
-        """``{"jobs": [...], "total": n}``, newest first.
+        """``{"jobs": [...], "total": n}``, newest first unless ``sort`` says otherwise.
 
         Each filter is one value, ``"a,b"`` or a list (any of them matches).
         ``q`` keeps the jobs whose name or id contains it
         (:func:`~qmon_jupyter.core.search.search_matches`, ASCII case ignored).
         ``parent`` is ``""`` for top-level jobs (sessions stand for their
         jobs), a session's id for its jobs, ``"*"`` for every job.
+        ``sort`` is a column, ``-column`` for descending, or ``dashboard``
+        (:data:`~qmon_jupyter.core.columns.SORT_CHOICES`).
 
         Raises
         ------
         ValueError
-            An unknown status or type, a negative limit or offset.
+            An unknown status, type or sort, a negative limit or offset.
         """
         if limit < 0 or offset < 0:
             raise ValueError(f"limit and offset must be non-negative, not {limit} and {offset}")
         if q is not None and len(q) > MAX_QUERY:
             raise ValueError(f"q is longer than {MAX_QUERY} characters")
+        if sort:
+            check_sort(sort)
         statuses, types, kernels = _parse_filters(status, type, kernel)
         if self._paging:
             return self.source.page_jobs(
@@ -215,6 +223,7 @@ class DashboardAPI:
                 offset=offset,
                 q=q or None,
                 parent=None if parent == "*" else parent,
+                sort=sort or None,
             )
         one_type = next(iter(types)) if types is not None and len(types) == 1 else None
         one_kernel = next(iter(kernels)) if kernels is not None and len(kernels) == 1 else None
@@ -227,6 +236,8 @@ class DashboardAPI:
             and (parent == "*" or (snap.get("parent_id") or "") == parent)
         ]
         jobs.sort(key=lambda s: (s["created_at"] or "", s["id"]), reverse=True)
+        if sort:
+            jobs = sort_snapshots(jobs, sort)
         return {"jobs": jobs[offset : offset + limit], "total": len(jobs)}
 
     def iter_jobs(

@@ -131,9 +131,10 @@ describe("dashboard", () => {
     assert.equal(el.querySelector(".qmon-nomatch").hasAttribute("hidden"), false);
   });
 
-  test("says how many jobs the bounded window leaves out", () => {
-    const { el } = setup({ jobs: [snapshot()], counts: { total: 1000, matching: 1000, by_status: { running: 1, completed: 999 } } });
-    assert.match(el.querySelector(".qmon-more").textContent, /Showing 1 of 1000 jobs/);
+  test("with many jobs the table says which of them this page shows", () => {
+    const { el } = setup({ jobs: [snapshot()], counts: { total: 1000, matching: 1000, offset: 0, limit: 25, by_status: { running: 1, completed: 999 } } });
+    assert.equal(el.querySelector(".qmon-page-info").textContent, "1 of 1000");
+    assert.equal(el.querySelector(".qmon-more").textContent, "");
   });
 
   test("cancel falls back to the comm when the server has no qmon extension, and says so", async () => {

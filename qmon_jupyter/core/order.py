@@ -18,6 +18,7 @@ if TYPE_CHECKING:
 __all__ = [
     "ACTIVE_ORDER_SQL",
     "ACTIVE_RANK",
+    "DASHBOARD_ORDER_SQL",
     "FINISHED_ORDER_SQL",
     "active_key",
     "dashboard_order",
@@ -45,6 +46,22 @@ ACTIVE_ORDER_SQL = (
 
 #: ORDER BY of the ``jobs`` table's finished rows
 FINISHED_ORDER_SQL = "finished_at DESC, id DESC"
+
+_IS_ACTIVE = "status IN (" + ", ".join(f"'{status}'" for status in ACTIVE_RANK) + ")"
+
+#: ORDER BY of all the ``jobs`` table's rows at once: the active ones by the active rule
+#: (finished rows tie on each of its keys), then the finished ones
+DASHBOARD_ORDER_SQL = (
+    "CASE status "
+    + " ".join(f"WHEN '{status}' THEN {rank}" for status, rank in ACTIVE_RANK.items())
+    + f" ELSE {len(ACTIVE_RANK)} END,"
+    f" CASE WHEN {_IS_ACTIVE} THEN"
+    " coalesce(json_type(snapshot, '$.queue_position'), 'null') NOT IN ('integer', 'real') END,"
+    f" CASE WHEN {_IS_ACTIVE} THEN {_QUEUE_POSITION} END,"
+    f" CASE WHEN {_IS_ACTIVE} THEN created_at END,"
+    f" CASE WHEN {_IS_ACTIVE} THEN id END,"
+    f" {FINISHED_ORDER_SQL}"
+)
 
 
 def _position(snap: Mapping[str, Any]) -> tuple[bool, float]:

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from .actions import _CAPABILITY, ALLOWED_FROM, Action
+from .columns import DASHBOARD, SORT_COLUMNS
 from .order import ACTIVE_RANK
 from .states import ACTIVE, TERMINAL, JobStatus, JobType, can_transition
 from .text import NAME_MAX
@@ -31,7 +32,7 @@ def _in_order(statuses: Any) -> list[str]:
 
 
 def vocabulary() -> dict[str, Any]:
-    """Statuses, types, actions, the dashboard's order and the name cap, as plain JSON.
+    """Statuses, types, actions, the dashboard's order, sortable columns and name cap, as JSON.
 
     An action's ``from`` lists the statuses where it changes something: those
     :data:`~qmon_jupyter.core.actions.ALLOWED_FROM` accepts and from which
@@ -55,6 +56,8 @@ def vocabulary() -> dict[str, Any]:
         ],
         "active_rank": dict(ACTIVE_RANK),
         "name_max": NAME_MAX,
+        "sort_columns": list(SORT_COLUMNS),
+        "dashboard_sort": DASHBOARD,
     }
 
 

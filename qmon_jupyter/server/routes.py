@@ -15,6 +15,7 @@ from typing import Any
 from jupyter_server.utils import url_path_join
 
 from qmon_jupyter.core.actions import ACTIONS
+from qmon_jupyter.core.columns import SORT_CHOICES
 from qmon_jupyter.core.search import MAX_QUERY
 from qmon_jupyter.core.states import JobStatus, JobType
 
@@ -101,6 +102,13 @@ _QUERY = Param(
 _PARENT = Param(
     "parent", "id", "A session's id: its jobs (absent: top-level jobs only)", default=""
 )
+_SORT = Param(
+    "sort",
+    "choice",
+    "Sort by this column (-column: descending; jobs without a value come last),"
+    " or dashboard: active first, then the latest finished",
+    choices=SORT_CHOICES,
+)
 _OFFSET = Param("offset", "int", "Skip this many", default=0, lo=0, hi=MAX_OFFSET)
 _JOB_ID = Param("job_id", "id", "Job id", where="path")
 _NOTE_ID = Param("notification_id", "id", "Notification id", where="path")
@@ -130,9 +138,9 @@ ROUTES: tuple[Route, ...] = (
         "GET",
         "jobs",
         h.JobsHandler,
-        "Jobs over every kernel, newest first (top-level; a session's with parent=)",
+        "Jobs over every kernel, newest first unless sorted (top-level; a session's with parent=)",
         json_reply(ref("JobList"), "A page of jobs"),
-        (*_FILTERS, _QUERY, _PARENT, _limit(50), _OFFSET),
+        (*_FILTERS, _QUERY, _PARENT, _SORT, _limit(50), _OFFSET),
     ),
     Route(
         "GET",

@@ -6,6 +6,7 @@ import json
 import time
 from typing import TYPE_CHECKING, Any
 
+from qmon_jupyter.core.columns import order_by_sql
 from qmon_jupyter.core.order import ACTIVE_ORDER_SQL, FINISHED_ORDER_SQL
 from qmon_jupyter.core.search import SEARCH_SQL, search_args
 from qmon_jupyter.core.stats import JobRecord, job_statistics
@@ -99,11 +100,14 @@ class StoreQueries(DetachedJobs):
         order: str = "newest",
         q: str | None = None,
         parent: str | None = None,
+        sort: str | None = None,
     ) -> tuple[list[dict[str, Any]], int]:
         """Jobs over every kernel (``order``: a key of ``_ORDERS``), and the total.
 
         ``q`` keeps the jobs whose name or id contains it (:mod:`qmon_jupyter.core.search`);
         ``parent`` as :func:`_job_filter` says (None: every job).
+        ``sort`` (a column, ``-column`` descending: :mod:`qmon_jupyter.core.columns`)
+        replaces ``order`` when given.
         """
         clause, args = _job_filter(status, type, kernel, q, parent)
         with self._reading() as c:
@@ -117,6 +121,7 @@ class StoreQueries(DetachedJobs):
             order=order,
             q=q,
             parent=parent,
+            sort=sort,
         )
         return self.jobs_by_rowid(ids), int(total)
 
@@ -131,6 +136,7 @@ class StoreQueries(DetachedJobs):
         order: str = "newest",
         q: str | None = None,
         parent: str | None = None,
+        sort: str | None = None,
     ) -> list[int]:
         """Row ids of the matching jobs in ``order`` (all of them by default: ints are cheap).
 
@@ -139,7 +145,7 @@ class StoreQueries(DetachedJobs):
         snapshot through SQLite's sorter.
         """
         clause, args = _job_filter(status, type, kernel, q, parent)
-        order_by = _ORDERS[order]
+        order_by = order_by_sql(sort) if sort else _ORDERS[order]
         with self._reading() as c:
             return [
                 r[0]

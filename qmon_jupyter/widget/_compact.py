@@ -1,4 +1,4 @@
-"""Bounded, compact job lists for the dashboard's comm messages.
+"""Bounded, compact pages of jobs for the dashboard's comm messages.
 
 A snapshot carries more than a row shows (owner, kernel, seed, the top-16
 outcomes...). The dashboard sends each job in the window trimmed to what the
@@ -11,14 +11,20 @@ from __future__ import annotations
 import heapq
 from typing import Any
 
+from qmon_jupyter.core.columns import DASHBOARD, sort_snapshots
 from qmon_jupyter.core.order import active_key, dashboard_order, finished_key
+from qmon_jupyter.core.search import search_matches
 from qmon_jupyter.core.snapshot import SNAPSHOT_KEYS
 from qmon_jupyter.core.states import ACTIVE as _STATES_ACTIVE
 from qmon_jupyter.core.text import NAME_MAX, short_name
 
-__all__ = ["ACTIVE", "compact_snapshot", "select_window"]
+__all__ = ["ACTIVE", "MAX_PAGE_SIZE", "PAGE_SIZE", "compact_snapshot", "select_window"]
 
 ACTIVE = frozenset(str(status) for status in _STATES_ACTIVE)
+#: jobs on one page of the dashboard unless its view asks for another number
+PAGE_SIZE = 25
+#: the most a view may ask for (the update budget cuts a page of long rows shorter)
+MAX_PAGE_SIZE = 100
 
 # What a row draws: the snapshot's keys less those only the store and REST need.
 _DROP = frozenset({"schema", "owner", "kernel_id", "started_at", "result_summary", "seed"})
@@ -58,19 +64,34 @@ def compact_snapshot(snapshot: dict) -> dict:
     return {key: value for key, value in out.items() if value is not None}
 
 
+def _dashboard_page(active: list[dict], recent: list[dict], end: int) -> list[dict]:
+    # Only the page is ever shown: pick the first ``end`` without sorting a long history.
+    first = heapq.nsmallest(end, active, key=active_key)
+    return first + heapq.nlargest(end - len(first), recent, key=finished_key)
+
+
 def select_window(
     snapshots: list[dict],
     *,
     status: str = "",
     job_type: str = "",
-    max_active: int = 12,
-    max_recent: int = 8,
+    q: str = "",
+    sort: str = "",
+    offset: int = 0,
+    limit: int = PAGE_SIZE,
 ) -> tuple[list[dict], dict]:
-    """Active top-level jobs first, then the most recent finished ones, bounded; plus counts.
+    """One page of the matching jobs, compacted, plus counts of all of them.
 
-    A session's jobs are not rows of their own: its row carries ``children``,
-    the first :data:`MAX_CHILDREN` of them in the dashboard's order.
+    The page is ``limit`` jobs from ``offset`` in the dashboard's order
+    (active first, then the most recently finished; ``sort`` empty or
+    ``"dashboard"``), or by a column when ``sort`` names one
+    (:mod:`qmon_jupyter.core.columns`). ``q`` keeps the jobs whose name or id
+    contains it (:mod:`qmon_jupyter.core.search`). A session's jobs are not
+    rows of their own: its row carries ``children``, the first
+    :data:`MAX_CHILDREN` of them in the dashboard's order.
     """
+    limit = max(1, min(int(limit), MAX_PAGE_SIZE))
+    offset = max(0, int(offset))
     by_status: dict[str, int] = {}
     active: list[dict] = []
     recent: list[dict] = []
@@ -82,18 +103,23 @@ def select_window(
         by_status[snap.get("status")] = by_status.get(snap.get("status"), 0) + 1
         if (status and snap.get("status") != status) or (job_type and snap.get("type") != job_type):
             continue
+        if not search_matches(snap, q):
+            continue
         (active if snap.get("status") in ACTIVE else recent).append(snap)
-    # Room the active jobs leave unused goes to recent ones, and the other way round.
-    size = max_active + max_recent
-    # Only the window is ever shown: pick it without sorting a long history.
-    active_count, recent_count = len(active), len(recent)
-    active = heapq.nsmallest(size, active, key=active_key)
-    recent = heapq.nlargest(size, recent, key=finished_key)
-    take_active = min(active_count, size, max(max_active, size - recent_count))
-    window = active[:take_active] + recent[: size - take_active]
+    matching = len(active) + len(recent)
+    # A page past the end (the matches shrank) shows the last page instead.
+    if offset >= matching:
+        offset = max(0, (matching - 1) // limit * limit)
+    if sort and sort != DASHBOARD:
+        ordered = sort_snapshots(active + recent, sort)
+    else:
+        ordered = _dashboard_page(active, recent, offset + limit)
+    window = ordered[offset : offset + limit]
     counts = {
         "total": sum(by_status.values()),
-        "matching": active_count + recent_count,
+        "matching": matching,
+        "offset": offset,
+        "limit": limit,
         "by_status": by_status,
     }
     rows = [compact_snapshot(s) for s in window]

@@ -4,14 +4,18 @@ from __future__ import annotations
 
 import json
 import logging
+import math
 import threading
 import time
 from typing import Any
 
 import traitlets
 
+from qmon_jupyter.core.columns import SORT_CHOICES
+from qmon_jupyter.core.search import MAX_QUERY
+
 from ._base import QmonWidget, esm_source
-from ._compact import select_window
+from ._compact import MAX_PAGE_SIZE, PAGE_SIZE, select_window
 from ._job import newer as _newer
 
 __all__ = ["ExecutionDashboard", "dashboard", "get_dashboard"]
@@ -38,17 +42,17 @@ class ExecutionDashboard(QmonWidget):
     """The kernel's dashboard: jobs (active first), notifications, resources, statistics.
 
     ``qmon.dashboard()`` returns the kernel's one instance; each display is
-    another view of it. Only a bounded window of jobs is synced (the active
-    ones, then the most recent finished ones, ``max_active + max_recent`` at
-    most) with counts of all of them, so updates stay small with thousands
-    of jobs.
+    another view of it. Only one page of jobs is synced, the one the front
+    end's ``view`` asks for (search, sort, offset, page size), with counts of
+    all of them, so updates stay small with thousands of jobs and every job
+    is still reachable.
 
     Parameters
     ----------
     manager
         The ``JobManager`` to show (default: ``qmon.get_manager()``).
-    max_active, max_recent
-        Size of the synced window.
+    page_size
+        Jobs on a page until the front end asks for another number.
     """
 
     _esm = esm_source("dashboard.js")
@@ -60,16 +64,17 @@ class ExecutionDashboard(QmonWidget):
     notifications = traitlets.List().tag(sync=True)
     #: Set by the front end's filter menus: {"status": "", "type": ""}.
     filters = traitlets.Dict({"status": "", "type": ""}).tag(sync=True)
+    #: Set by the front end's table: {"q": search, "sort": "-eta", "offset": 0, "limit": 25}.
+    view = traitlets.Dict().tag(sync=True)
     kernel_id = traitlets.Unicode("").tag(sync=True)
 
-    def __init__(self, manager: Any = None, *, max_active: int = 12, max_recent: int = 8) -> None:
+    def __init__(self, manager: Any = None, *, page_size: int = PAGE_SIZE) -> None:
         if manager is None:
             from qmon_jupyter.kernel import get_manager
 
             manager = get_manager()
         self._manager = manager
-        self.max_active = max_active
-        self.max_recent = max_recent
+        self.page_size = max(1, min(int(page_size), MAX_PAGE_SIZE))
         # Guards _index and _notes: the bus thread writes, the publisher thread reads.
         self._lock = threading.Lock()
         self._index: dict[str, dict] = {}
@@ -77,7 +82,7 @@ class ExecutionDashboard(QmonWidget):
         self._slow_at = 0.0
         self._api = None
         super().__init__(kernel_id=str(getattr(manager, "kernel_id", "") or ""))
-        self.observe(self._on_filters, names="filters")
+        self.observe(self._on_filters, names=["filters", "view"])
         _start_resource_monitor()
         self._qmon_start(manager.events)
         self._seed()
@@ -148,8 +153,7 @@ class ExecutionDashboard(QmonWidget):
             snapshots,
             status=filters.get("status") or "",
             job_type=filters.get("type") or "",
-            max_active=self.max_active,
-            max_recent=self.max_recent,
+            **self._page_view(),
         )
         notes = _fit([_compact_note(n) for n in reversed(live)], MAX_NOTIFICATION_BYTES)
         state: dict[str, Any] = {"counts": counts, "notifications": notes[::-1]}
@@ -164,6 +168,22 @@ class ExecutionDashboard(QmonWidget):
         rest += sum(_size(state[k]) for k in ("stats", "resources") if k in state)
         state["jobs"] = _fit(window, MAX_UPDATE_BYTES - UPDATE_OVERHEAD_BYTES - rest)
         return state
+
+    def _page_view(self) -> dict[str, Any]:
+        # What the front end asked for, made safe: it comes over the comm.
+        view = self.view if isinstance(self.view, dict) else {}
+        q, sort = view.get("q"), view.get("sort")
+
+        def whole(value: Any, default: int) -> int:
+            ok = isinstance(value, (int, float)) and not isinstance(value, bool)
+            return int(value) if ok and math.isfinite(value) else default
+
+        return {
+            "q": q[:MAX_QUERY] if isinstance(q, str) else "",
+            "sort": sort if sort in SORT_CHOICES else "",
+            "offset": max(0, whole(view.get("offset"), 0)),
+            "limit": whole(view.get("limit"), self.page_size),
+        }
 
     def _qmon_heartbeat(self) -> None:
         # A quiet dashboard still refreshes resources and statistics.

@@ -104,7 +104,7 @@ def test_an_update_stays_under_16_kb_with_1000_jobs(manager):
             f" mean {sum(sizes) // len(sizes)}"
         )
         assert max(sizes) <= BUDGET_BYTES
-        assert len(dashboard.jobs) <= dashboard.max_active + dashboard.max_recent
+        assert len(dashboard.jobs) <= dashboard.page_size
     finally:
         release.set()
         dashboard.close()

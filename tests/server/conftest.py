@@ -175,6 +175,16 @@ class FakeKernel:
 
 
 @pytest.fixture
+def page_server():
+    """The standalone server (REST and the /qmon/ page) on a free loopback port."""
+    from qmon_jupyter.server import start_dashboard_server
+
+    srv = start_dashboard_server(0, token="page-token")
+    yield srv
+    srv.stop()
+
+
+@pytest.fixture
 def kernel(store: Store) -> FakeKernel:
     """A live fake kernel (its pid is this test process)."""
     return FakeKernel(store)

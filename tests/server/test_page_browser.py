@@ -7,7 +7,6 @@ from pathlib import Path
 
 import pytest
 
-from qmon_jupyter.server import start_dashboard_server
 from qmon_jupyter.server.page import STATIC_DIR
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -22,13 +21,6 @@ pytestmark = [
         reason="page bundle not built (npm run build in js/)",
     ),
 ]
-
-
-@pytest.fixture
-def page_server():
-    srv = start_dashboard_server(0, token="page-token")
-    yield srv
-    srv.stop()
 
 
 @pytest.fixture

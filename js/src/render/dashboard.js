@@ -11,6 +11,7 @@ import { formatBytes, formatPercent } from "./format.js";
 import { createJobRow } from "./jobrow.js";
 import { createStatsPanel } from "./stats.js";
 import { ensureStyles } from "./styles.js";
+import { createJobTable, ensureTableStyles } from "./table.js";
 import { createToasts } from "./toasts.js";
 import { ACTIVE_STATUSES, STATUSES, STATUS_ORDER, TYPES, sortJobs } from "./vocabulary.js";
 
@@ -23,6 +24,34 @@ function rowOnScreen(row) {
   if (!box || (box.width === 0 && box.height === 0)) return true;
   const height = globalThis.innerHeight ?? Number.POSITIVE_INFINITY;
   return box.bottom > 0 && box.top < height;
+}
+
+/** Above this many jobs the dashboard shows the compact table instead of cards. */
+export const CARDS_UP_TO = 5;
+/** Rows on a page of the table unless the host says otherwise. */
+export const PAGE_SIZE = 25;
+
+/** The table's view: {q, sort, offset, limit}, with defaults for what is missing. */
+export function normalizeView(view) {
+  const v = view && typeof view === "object" ? view : {};
+  return {
+    q: typeof v.q === "string" ? v.q : "",
+    sort: typeof v.sort === "string" ? v.sort : "",
+    offset: Number.isInteger(v.offset) && v.offset > 0 ? v.offset : 0,
+    limit: Number.isInteger(v.limit) && v.limit > 0 ? v.limit : PAGE_SIZE,
+  };
+}
+
+/** What a bulk cancel says: "Cancel sent for 3 jobs." plus each refusal. */
+export function bulkText(results) {
+  const ok = results.filter((r) => r.ok);
+  const parts = [];
+  if (ok.length) parts.push(`Cancel sent for ${ok.length} job${ok.length === 1 ? "" : "s"}.`);
+  const failed = results.filter((r) => !r.ok);
+  if (failed.length) parts.push(`${failed.length} refused: ${failed[0].message || "not allowed"}`);
+  const comm = ok.find((r) => r.via === "comm");
+  if (comm) parts.push(comm.message);
+  return parts.join(" ");
 }
 
 export function filterJobs(jobs, filters) {
@@ -111,10 +140,12 @@ function download(doc, filename, text) {
  */
 export function renderDashboard({ model, el, options = {} }) {
   ensureStyles(el);
+  ensureTableStyles(el);
   const doc = el.ownerDocument || document;
   const timers = options.timers || globalThis;
   const rows = new Map(); // job id -> row api
   let filters = { status: "", type: "", ...(model.get("filters") || {}) };
+  let view = normalizeView(model.get("view"));
 
   const summary = h("span", { class: "qmon-summary" });
   const conn = h("span", { class: "qmon-conn", title: "Connection to the kernel" }, "live");
@@ -135,8 +166,16 @@ export function renderDashboard({ model, el, options = {} }) {
   typeSelect.value = filters.type;
   const list = h("div", { class: "qmon-joblist", role: "list" });
   const empty = emptyState();
-  const noMatch = h("div", { class: "qmon-empty qmon-nomatch" }, "No jobs match this filter.");
+  const noMatch = h("div", { class: "qmon-empty qmon-nomatch" }, "No jobs match this search or filter.");
   const more = h("div", { class: "qmon-more" });
+  const table = createJobTable({
+    onView: (change) => setView(change),
+    onAction: (action, jobId, r) => act(action, { job_id: jobId }, r),
+    onBulkCancel: async (ids) => bulkText(await Promise.all(ids.map((id) => sendAction(model, { action: "cancel", job_id: id }, options)))),
+    // The page shows every kernel's jobs: which kernel runs each one matters there.
+    showKernel: options.showKernel ?? Boolean(model.qmonRest),
+    timers,
+  });
   const note = h("div", { class: "qmon-note qmon-global-note" });
   const stats = createStatsPanel();
   const toasts = createToasts((id) => act("dismiss", { notification_id: id }), {
@@ -150,6 +189,7 @@ export function renderDashboard({ model, el, options = {} }) {
     h("div", { class: "qmon-toolbar" }, "Filter:", statusSelect, typeSelect),
     toasts.el,
     list,
+    table.el,
     empty,
     noMatch,
     more,
@@ -174,15 +214,39 @@ export function renderDashboard({ model, el, options = {} }) {
   function setFilter(change) {
     filters = { ...filters, ...change };
     model.set("filters", { ...filters });
+    if (view.offset) setView({ offset: 0 }, false);
+    model.save_changes();
+    renderJobs();
+  }
+
+  function setView(change, save = true) {
+    view = { ...view, ...change };
+    model.set("view", { ...view });
+    if (!save) return;
     model.save_changes();
     renderJobs();
   }
 
   function renderJobs() {
     const jobs = Array.isArray(model.get("jobs")) ? model.get("jobs") : [];
-    const shown = sortJobs(filterJobs(jobs, filters));
+    // A column sort is the host's (kernel or REST) and spans every page: keep its order.
+    const filtered = filterJobs(jobs, filters);
+    const shown = view.sort ? filtered : sortJobs(filtered);
+    const counts = model.get("counts") || {};
+    const total = typeof counts.total === "number" ? counts.total : jobs.length;
+    const matching = typeof counts.matching === "number" ? counts.matching : total;
+    const tableMode = total > CARDS_UP_TO || Boolean(view.q);
+    toggleAttr(list, "hidden", tableMode);
+    table.show(tableMode);
+    if (tableMode) {
+      for (const row of rows.values()) row.el.remove();
+      rows.clear();
+      const offset = typeof counts.offset === "number" ? counts.offset : view.offset;
+      const limit = typeof counts.limit === "number" ? counts.limit : view.limit;
+      table.update(shown, { offset, matching, limit, sort: view.sort, q: view.q });
+    } else table.update([], { offset: 0, matching: 0, limit: view.limit, sort: view.sort, q: view.q });
     const ids = new Set();
-    shown.forEach((snapshot, i) => {
+    (tableMode ? [] : shown).forEach((snapshot, i) => {
       const id = String(snapshot.id);
       ids.add(id);
       let row = rows.get(id);
@@ -201,12 +265,9 @@ export function renderDashboard({ model, el, options = {} }) {
         rows.delete(id);
       }
     }
-    const counts = model.get("counts") || {};
-    const total = typeof counts.total === "number" ? counts.total : jobs.length;
     toggleAttr(empty, "hidden", !(total === 0 && jobs.length === 0));
     toggleAttr(noMatch, "hidden", !(shown.length === 0 && (jobs.length > 0 || total > 0)));
-    const matching = typeof counts.matching === "number" ? counts.matching : total;
-    setText(more, matching > shown.length ? `Showing ${shown.length} of ${matching} jobs (active first, then the most recent).` : "");
+    setText(more, !tableMode && matching > shown.length ? `Showing ${shown.length} of ${matching} jobs (active first, then the most recent).` : "");
     setText(summary, summaryText(countsByStatus(model, jobs)));
   }
 
@@ -232,6 +293,12 @@ export function renderDashboard({ model, el, options = {} }) {
     typeSelect.value = filters.type;
     renderJobs();
   };
+  const onView = () => {
+    const v = normalizeView(model.get("view"));
+    if (JSON.stringify(v) === JSON.stringify(view)) return;
+    view = v;
+    renderJobs();
+  };
   const onCustom = (msg) => {
     if (msg && msg.type === "action_result" && msg.ok === false) setText(note, msg.message || "The action failed.");
   };
@@ -252,11 +319,13 @@ export function renderDashboard({ model, el, options = {} }) {
     ["change:stats", renderStats],
     ["change:notifications", renderToasts],
     ["change:filters", onFilters],
+    ["change:view", onView],
     ["msg:custom", onCustom],
   ];
   for (const [evt, cb] of listeners) model.on(evt, cb);
   const ticker = timers.setInterval(() => {
     for (const row of rows.values()) row.tick();
+    table.tick();
   }, 1000);
   const connection = watchConnection(
     model,
@@ -277,6 +346,7 @@ export function renderDashboard({ model, el, options = {} }) {
     connection.stop();
     timers.clearInterval(ticker);
     toasts.destroy();
+    table.destroy();
     exportButton.removeEventListener("click", onExport);
     root.remove();
     rows.clear();

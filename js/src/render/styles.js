@@ -139,12 +139,17 @@ ${badgeRules()}
 
 const STYLE_ID = "qmon-styles";
 
+/** Add a stylesheet with this id to the element's document once. */
+export function ensureStylesheet(el, id, css) {
+  const doc = el.ownerDocument || document;
+  if (doc.getElementById(id)) return;
+  const style = doc.createElement("style");
+  style.id = id;
+  style.textContent = css;
+  (doc.head || doc.documentElement).appendChild(style);
+}
+
 /** Add the stylesheet to the element's document once. */
 export function ensureStyles(el) {
-  const doc = el.ownerDocument || document;
-  if (doc.getElementById(STYLE_ID)) return;
-  const style = doc.createElement("style");
-  style.id = STYLE_ID;
-  style.textContent = CSS;
-  (doc.head || doc.documentElement).appendChild(style);
+  ensureStylesheet(el, STYLE_ID, CSS);
 }

@@ -1,4 +1,4 @@
-// The statuses, types, actions and dashboard order of qmon_jupyter.core, as
+// The statuses, types, actions, dashboard order and sortable columns of qmon_jupyter.core, as
 // generated at build time (js/scripts/vocabulary.mjs): never typed out in JS.
 
 import vocabulary from "../generated/vocabulary.js";
@@ -10,6 +10,11 @@ export const ACTIVE_STATUSES = new Set(vocabulary.active);
 export const NAME_MAX = vocabulary.name_max;
 /** [{name, capability, from: Set of the statuses where it changes something}] */
 export const ACTIONS = vocabulary.actions.map((a) => ({ ...a, from: new Set(a.from) }));
+
+/** The columns the table may sort by (qmon_jupyter/core/columns.py): "name", or "-name" descending. */
+export const SORT_COLUMNS = vocabulary.sort_columns;
+/** The sort that is the dashboard's own order (REST's GET jobs?sort=). */
+export const DASHBOARD_SORT = vocabulary.dashboard_sort;
 
 const RANK = vocabulary.active_rank;
 /** Every status, in the dashboard's order: active ones by rank, then finished ones. */

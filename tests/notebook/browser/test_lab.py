@@ -90,26 +90,24 @@ def test_the_dashboard_lists_jobs_with_queue_positions(page, lab):
     run_all_cells(page)
     dashboard = cell_output(page, 1).locator(".qmon-dashboard")
     dashboard.wait_for()
-    rows = dashboard.locator(".qmon-job")
+    # 12 jobs: more than the cards show, so one table row each
+    rows = dashboard.locator("tr.qmon-trow")
     page.wait_for_function(
-        "el => el.querySelectorAll('.qmon-job').length === 12", arg=dashboard.element_handle()
+        "el => el.querySelectorAll('tr.qmon-trow').length === 12", arg=dashboard.element_handle()
     )
     page.wait_for_function(
-        "el => el.querySelectorAll('.qmon-job[data-status=queued]').length === 2",
+        "el => el.querySelectorAll('tr.qmon-trow[data-status=queued]').length === 2",
         arg=dashboard.element_handle(),
     )
     statuses = [rows.nth(i).get_attribute("data-status") for i in range(12)]
     assert statuses == ["running"] * 10 + ["queued"] * 2  # active first, queue in order
-    queued = dashboard.locator(".qmon-job[data-status=queued]")
-    queue_texts = [
-        queued.nth(i).locator(".qmon-field", has_text="Queue").text_content() for i in range(2)
-    ]
-    assert queue_texts == ["Queue#1", "Queue#2"]
+    queued = dashboard.locator("tr.qmon-trow[data-status=queued] .qmon-badge")
+    assert queued.all_text_contents() == ["queued #1", "queued #2"]
     assert "10 running · 2 queued" in dashboard.locator(".qmon-summary").text_content()
     # Filter: only the queued ones.
     dashboard.locator("select[aria-label=Status]").select_option("queued")
     page.wait_for_function(
-        "el => el.querySelectorAll('.qmon-job').length === 2", arg=dashboard.element_handle()
+        "el => el.querySelectorAll('tr.qmon-trow').length === 2", arg=dashboard.element_handle()
     )
 
 
@@ -236,13 +234,15 @@ def test_the_full_page_dashboard_shows_the_kernels_jobs_and_cancels(page, lab):
     qmon_page.goto(f"{lab.url}qmon/?token={lab.token}")
     dashboard = qmon_page.locator("#qmon-app .qmon-dashboard")
     dashboard.wait_for()
-    held = dashboard.locator(".qmon-job[data-status=running]", has_text="held 0")
-    held.wait_for(timeout=30_000)
-    names = dashboard.locator(".qmon-job-name").all_text_contents()
-    assert HOSTILE in names
+    dashboard.locator(".qmon-job-name", has_text=HOSTILE).first.wait_for(timeout=30_000)
     assert qmon_page.locator("img[src=x]").count() == 0
-    held.locator("button.qmon-cancel").click()
-    dashboard.locator(".qmon-job[data-status=cancelled]", has_text="held 0").wait_for(
+    # The store holds every earlier test's jobs too: find this one with the search box.
+    dashboard.locator('input[type="search"]').fill("held 0")
+    held = dashboard.locator("tr.qmon-trow[data-status=running]", has_text="held 0")
+    held.wait_for(timeout=30_000)
+    held.click()  # its card opens under it, with the buttons
+    dashboard.locator("tr.qmon-detail button.qmon-cancel").click()
+    dashboard.locator("tr.qmon-trow[data-status=cancelled]", has_text="held 0").wait_for(
         timeout=30_000
     )
     assert page.dialogs == []
@@ -271,3 +271,90 @@ def test_qmon_progress_is_an_inline_compact_bar_like_tqdm(page, lab):
     assert bar.locator(".qmon-pct").text_content() == "100%"
     assert not bar.locator(".qmon-job-meta").is_visible()
     page.screenshot(path=str(ARTIFACTS / "progress-compact.png"))
+
+
+MANY_JOBS = """done = [
+    qmon.get_manager().submit_function(lambda reporter, token: None, name=f"RB sequence {i:03d}")
+    for i in range(200)
+]"""
+
+
+def _row_names(table):
+    return table.locator("tr.qmon-trow .qmon-job-name").all_text_contents()
+
+
+def _wait_first_row(page, table, before):
+    page.wait_for_function(
+        "([el, b]) => el.querySelector('tr.qmon-trow .qmon-job-name')?.textContent !== b",
+        arg=[table.element_handle(), before],
+    )
+
+
+def test_the_widget_table_pages_searches_sorts_and_cancels_in_bulk(page, lab):
+    name = lab.write_notebook(
+        "table.ipynb",
+        [
+            "%load_ext qmon_jupyter\nimport qmon_jupyter as qmon",
+            "qmon.dashboard()",
+            HOLD_JOBS.replace("range(12)", "range(4)"),
+            MANY_JOBS,
+        ],
+    )
+    open_notebook(page, lab, name)
+    run_all_cells(page)
+    dashboard = cell_output(page, 1).locator(".qmon-dashboard")
+    summary = dashboard.locator(".qmon-summary")
+    summary.wait_for()
+    page.wait_for_function(
+        "el => el.textContent.includes('200 completed')", arg=summary.element_handle()
+    )
+    table = dashboard.locator(".qmon-table-view")
+    page.wait_for_function(
+        "el => el.querySelector('.qmon-page-info').textContent === '1\u201325 of 204'",
+        arg=table.element_handle(),
+    )
+    heights = table.locator("tr.qmon-trow").evaluate_all(
+        "rows => rows.map(r => r.getBoundingClientRect().height)"
+    )
+    assert len(heights) == 25
+    assert max(heights) <= 32, heights
+    # Every job is reachable, a page at a time from the kernel.
+    seen = set(_row_names(table))
+    for _ in range(12):
+        if table.locator("button.qmon-next").is_disabled():
+            break
+        before = _row_names(table)[0]
+        table.locator("button.qmon-next").click()
+        _wait_first_row(page, table, before)
+        seen |= set(_row_names(table))
+    assert {f"RB sequence {i:03d}" for i in range(200)} <= seen
+    # Search, in the kernel, by name.
+    table.locator('input[type="search"]').fill("RB sequence 042")
+    page.wait_for_function(
+        "el => el.querySelectorAll('tr.qmon-trow').length === 1", arg=table.element_handle()
+    )
+    assert _row_names(table) == ["RB sequence 042"]
+    table.locator('input[type="search"]').fill("")
+    # Sort by name: the held jobs come first ("h" < "r"), on the first page.
+    header = table.locator('th[data-column="name"]')
+    header.locator("button").click()
+    page.wait_for_function(
+        "el => el.querySelectorAll('tr.qmon-trow .qmon-job-name')[4]?.textContent"
+        " === 'RB sequence 000'",
+        arg=table.element_handle(),
+    )
+    assert header.get_attribute("aria-sort") == "ascending"
+    names = _row_names(table)
+    assert names == sorted(names, key=str.lower)  # ASCII case ignored, as the search
+    # Bulk cancel of two selected rows.
+    for held in ("held 1", "held 2"):
+        table.locator("tr.qmon-trow", has_text=held).locator("input.qmon-select").check()
+    table.locator("button.qmon-bulk-cancel", has_text="(2)").click()
+    for held in ("held 1", "held 2"):
+        table.locator("tr.qmon-trow[data-status=cancelled]", has_text=held).wait_for()
+    statuses = {
+        n: table.locator("tr.qmon-trow", has_text=n).get_attribute("data-status")
+        for n in ("held 0", "held 3")
+    }
+    assert statuses == {"held 0": "running", "held 3": "running"}
+    assert page.dialogs == []
