@@ -1,9 +1,10 @@
 """Outcome probabilities, vectorised shot sampling and count-key formatting.
 
 Nothing here loops over shots in Python: a batch is drawn either as one
-multinomial over all outcomes (many shots) or as uniform draws located in the
-cumulative distribution with ``searchsorted`` (few shots), and its distinct
-outcomes are turned into bitstrings in one numpy pass.
+multinomial over all outcomes (at least as many shots as outcomes) or as
+sorted uniform draws located in the cumulative distribution with
+``searchsorted`` (fewer shots, drawn in chunks of at most 2**20), and its
+distinct outcomes are turned into bitstrings in one numpy pass.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ __all__ = [
 ]
 
 _CHUNK = 1 << 20
+_SHOT_CHUNK = 1 << 20  # uniforms drawn, sorted and located at a time
 
 
 def batch_rng(seed: int | None, index: int) -> np.random.Generator:
@@ -132,26 +134,40 @@ def sample_outcomes(
     """Draw ``shots`` outcomes; return (distinct outcome indices ascending, their counts).
 
     ``probs`` sums to 1 and ``cdf`` is its cumulative sum (last entry 1).
-    Without ``probs`` the cumulative sums are inverted whatever the shots.
+    At least as many shots as outcomes: one multinomial (a binomial draw per
+    outcome). Fewer, or without ``probs``: ``shots`` uniforms, drawn and
+    located in ``cdf`` in chunks of at most 2**20 (the counts depend only on
+    the multiset of the uniforms, so the chunking does not change them).
     """
     k = cdf.size
     if shots == 0:
         return np.zeros(0, dtype=np.intp), np.zeros(0, dtype=np.int64)
-    if probs is not None and shots * 8 >= k:
+    if probs is not None and shots >= k:
         counts = rng.multinomial(shots, probs)
         idx = np.flatnonzero(counts)
         return idx, counts[idx]
+    if shots <= _SHOT_CHUNK:
+        return _locate(cdf, rng.random(shots))
+    dense = np.zeros(k, dtype=np.int64)
+    for start in range(0, shots, _SHOT_CHUNK):
+        idx, counts = _locate(cdf, rng.random(min(_SHOT_CHUNK, shots - start)))
+        dense[idx] += counts
+    idx = np.flatnonzero(dense)
+    return idx, dense[idx]
+
+
+def _locate(cdf: np.ndarray, uniforms: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Distinct outcomes (ascending) and counts of ``uniforms`` (consumed) located in ``cdf``."""
     # Sorted uniforms give the same multiset of outcomes (so the same counts)
     # and let searchsorted narrow each search from the previous one: 3-5x
     # faster on a large register, whose binary searches are cache misses.
-    uniforms = rng.random(shots)
     uniforms.sort()
     draws = np.searchsorted(cdf, uniforms, side="right")
-    np.minimum(draws, k - 1, out=draws)  # a draw of exactly 1.0 minus rounding
+    np.minimum(draws, cdf.size - 1, out=draws)  # a draw of exactly 1.0 minus rounding
     # draws ascend: each run of equal outcomes is one distinct outcome
     starts = np.flatnonzero(np.diff(draws)) + 1
     starts = np.concatenate(([0], starts))
-    return draws[starts], np.diff(starts, append=shots)
+    return draws[starts], np.diff(starts, append=draws.size)
 
 
 _TABLE_BITS = 32  # up to this width, digits come from a byte table (wider: a column a bit)
@@ -160,6 +176,7 @@ _TABLE_BITS = 32  # up to this width, digits come from a byte table (wider: a co
 _DIGITS = (
     ord("0") + ((np.arange(256, dtype=np.uint16)[:, None] >> np.arange(7, -1, -1)) & 1)
 ).astype(np.uint8)
+_WORDS = _DIGITS.view(np.uint64).ravel()  # the same 8 digits as one word (memory order)
 
 
 def format_keys(outcomes: np.ndarray, bit_map: Sequence[tuple[int, int]], width: int) -> list[str]:
@@ -183,13 +200,12 @@ def format_keys(outcomes: np.ndarray, bit_map: Sequence[tuple[int, int]], width:
             register |= ((values >> j) & 1) << c
         values = register
     # one row of ASCII digits per outcome, newline-terminated, split in one C call;
-    # the digits come a byte at a time from a 256-entry table
+    # the 8 digits of each byte of the value come as one word from a 256-entry table
     nbytes = -(-width // 8)
-    chars = np.empty((len(values), 8 * nbytes + 1), dtype=np.uint8)
-    chars[:, -1] = ord("\n")
-    for m in range(nbytes):  # byte m of the value: columns from the right
-        byte = (values >> (8 * m)) & 255
-        col = 8 * (nbytes - 1 - m)
-        chars[:, col : col + 8] = _DIGITS[byte.astype(np.intp)]
-    text = chars[:, 8 * nbytes - width :]
-    return np.ascontiguousarray(text).tobytes().decode("ascii").split("\n")[:-1]
+    words = np.empty((len(values), nbytes), dtype=np.uint64)
+    for m in range(nbytes):  # byte m of the value: words from the right
+        words[:, nbytes - 1 - m] = _WORDS[(values >> (8 * m)) & 255]
+    chars = np.empty((len(values), width + 1), dtype=np.uint8)
+    chars[:, :width] = words.view(np.uint8)[:, 8 * nbytes - width :]
+    chars[:, width] = ord("\n")
+    return chars.tobytes().decode("ascii").split("\n")[:-1]
