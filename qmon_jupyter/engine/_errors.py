@@ -35,7 +35,9 @@ __all__ = [
 #: sample mode only where a batch has fewer shots than outcomes but at least
 #: an eighth of them: such a batch now locates sorted uniforms instead of
 #: drawing a multinomial (with 2**20 outcomes, 10**5 shots take ~8x less
-#: time); batches outside that range, and trajectory mode, give version 2's counts.
+#: time), other batches give version 2's counts; in trajectory mode the final
+#: joint sample of a branch locates sorted uniforms too (no outcome-sized
+#: arrays beside the state), so trajectory counts changed.
 SEED_STREAM_VERSION = 3
 
 #: Largest number of shots one run accepts.

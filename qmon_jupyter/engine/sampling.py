@@ -14,13 +14,13 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 if TYPE_CHECKING:
-    from collections.abc import Sequence
+    from collections.abc import Iterator, Sequence
 
 __all__ = [
     "batch_rng",
     "format_keys",
     "half_norms",
-    "marginal_probabilities",
+    "located_chunks",
     "outcome_distribution",
     "sample_outcomes",
 ]
@@ -36,33 +36,6 @@ def batch_rng(seed: int | None, index: int) -> np.random.Generator:
     return np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(index,)))
 
 
-def marginal_probabilities(state: np.ndarray, qubits: Sequence[int]) -> np.ndarray:
-    """Probabilities of the outcomes of measuring ascending ``qubits`` (bit j = ``qubits[j]``).
-
-    Summed chunk by chunk (2**16 amplitudes each): only ``2**len(qubits)``
-    float64 entries and chunk-sized temporaries are allocated, never an array
-    of the state's length.
-    """
-    n = state.size.bit_length() - 1
-    c = min(n, 16)
-    chunk_size = 1 << c
-    measured = list(qubits)
-    low = [q for q in measured if q < c]  # the low bits of an outcome index
-    high = [q for q in measured if q >= c]
-    drop = tuple(c - 1 - q for q in range(c) if q not in set(low))
-    out = np.zeros(1 << len(measured), dtype=np.float64)
-    width = 1 << len(low)
-    for a in range(0, state.size, chunk_size):
-        chunk = state[a : a + chunk_size]
-        p = np.square(chunk.real, dtype=np.float64)
-        p += np.square(chunk.imag, dtype=np.float64)
-        part = p.reshape((2,) * c).sum(axis=drop).ravel() if drop else p
-        h = a >> c
-        offset = sum(((h >> (q - c)) & 1) << j for j, q in enumerate(high)) * width
-        out[offset : offset + width] += part
-    return out
-
-
 def outcome_distribution(
     state: np.ndarray, qubits: Sequence[int]
 ) -> tuple[np.ndarray | None, np.ndarray]:
@@ -72,8 +45,9 @@ def outcome_distribution(
 
     complex128: the float64 probabilities are written over the state's own
     buffer, front to back (entry ``i`` of the float64 view lies inside
-    amplitudes already read), and the cumulative sums go in the buffer's
-    second half. complex64 with every qubit measured: the buffer holds one
+    amplitudes already read), and the marginals of a subset of qubits and the
+    cumulative sums go in the buffer's second half. complex64 (a subset: new
+    arrays of ``2**len(qubits)``) with every qubit measured: the buffer holds one
     float64 per amplitude, so the probabilities are summed into cumulative
     sums in place and ``None`` is returned for them (:func:`sample_outcomes`
     then always inverts the cumulative sums). ``state`` is garbage afterwards.
@@ -83,7 +57,7 @@ def outcome_distribution(
     buf = state.view(np.float64)
     p = buf[:size]
     single = state.dtype == np.complex64
-    c = min(_CHUNK // 16, size)  # the temporaries stay small
+    c = max(1, min(_CHUNK // 16, size >> 6))  # the temporaries stay small (1/64 state)
     first = np.square(state[:c].real, dtype=np.float64)  # the output overlaps its input
     first += np.square(state[:c].imag, dtype=np.float64)
     p[:c] = first
@@ -105,9 +79,13 @@ def outcome_distribution(
         return None, cdf
     if full:
         probs, spare = p, buf[size:]
-    else:
+    else:  # the marginals and their sums fit in the second half (double) or are new
+        k = 1 << len(qubits)
         drop = tuple(n - 1 - q for q in range(n) if q not in set(qubits))
-        probs, spare = np.ascontiguousarray(p.reshape((2,) * n).sum(axis=drop)).ravel(), None
+        room = None if single else buf[size : size + 2 * k]
+        out = None if room is None else room[:k].reshape((2,) * len(qubits))
+        probs = p.reshape((2,) * n).sum(axis=drop, out=out).reshape(-1)
+        spare = None if room is None else room[k:]
     probs /= probs.sum()
     cdf = np.cumsum(probs) if spare is None else np.cumsum(probs, out=spare)
     cdf[-1] = 1.0
@@ -149,11 +127,24 @@ def sample_outcomes(
     if shots <= _SHOT_CHUNK:
         return _locate(cdf, rng.random(shots))
     dense = np.zeros(k, dtype=np.int64)
-    for start in range(0, shots, _SHOT_CHUNK):
-        idx, counts = _locate(cdf, rng.random(min(_SHOT_CHUNK, shots - start)))
+    for idx, counts in located_chunks(cdf, shots, rng):
         dense[idx] += counts
     idx = np.flatnonzero(dense)
     return idx, dense[idx]
+
+
+def located_chunks(
+    cdf: np.ndarray, shots: int, rng: np.random.Generator, chunk: int = _SHOT_CHUNK
+) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+    """Yield (distinct outcomes ascending, counts) of ``shots`` uniforms, ``chunk`` at a time.
+
+    The uniforms are the stream's next ``shots``, whatever ``chunk`` is (at
+    most 2**20): the counts summed over the chunks do not depend on it, the
+    memory does (about 40 bytes per shot of a chunk).
+    """
+    chunk = max(1, min(chunk, _SHOT_CHUNK))
+    for start in range(0, shots, chunk):
+        yield _locate(cdf, rng.random(min(chunk, shots - start)))
 
 
 def _locate(cdf: np.ndarray, uniforms: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

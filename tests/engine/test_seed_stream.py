@@ -19,15 +19,17 @@ from qmon_jupyter.engine import SEED_STREAM_VERSION, run
 from .conftest import random_circuit
 
 # Stream version 3. Trajectory mode changed in version 2 (its digest in
-# version 1 was 374231f3a938eeb0); sample mode with fewer shots than outcomes
-# but at least an eighth of them changed in version 3 ("sample_fewer_shots":
-# 5c0314dca11929f3 in versions 1-2, a multinomial then). See SEED_STREAM_VERSION.
+# version 1 was 374231f3a938eeb0) and in version 3 (4558ab0c0d868eea in
+# version 2: the final joint sample of a branch was a multinomial); sample
+# mode with fewer shots than outcomes but at least an eighth of them changed
+# in version 3 ("sample_fewer_shots": 5c0314dca11929f3 in versions 1-2, a
+# multinomial then). See SEED_STREAM_VERSION.
 DIGESTS = {
     "sample_multinomial": "df55ee02eca42440",
     "sample_fewer_shots": "8c2e17a6dcd5cebe",
     "sample_sorted": "8f60a108ebdd1812",
     "sample_subset": "ab774191ae1883a8",
-    "trajectory": "4558ab0c0d868eea",
+    "trajectory": "6e3251371dbb6aad",
 }
 
 
