@@ -179,6 +179,85 @@ def bench_sampling(n, shots, threads):
     }
 
 
+_SAMPLERS = ("qmon raw", "qmon dict", "qulacs", "aer")
+
+
+def _sampling_child(peer: str, path: str, shots: int, threads: int) -> None:
+    """In a child process: time ``shots`` shots of one peer from the state in ``path``."""
+    import numpy as np
+
+    state = np.load(path)
+    n = state.size.bit_length() - 1
+    if peer.startswith("qmon"):
+        from qmon_jupyter.circuits import from_qiskit
+        from qmon_jupyter.engine import prepare
+
+        qc = _circuits("qv", n)
+        qc.measure_all()
+        plan = prepare(from_qiskit(qc))
+        plan.evolve()  # the same state (the parent saved this engine's); not timed
+        fn = plan.run_batch_raw if peer == "qmon raw" else plan.run_batch
+        t0 = time.perf_counter()
+        fn(0, shots, seed=1)
+    elif peer == "qulacs":
+        from qulacs import QuantumState
+
+        qs = QuantumState(n)
+        qs.load(state)
+        t0 = time.perf_counter()
+        qs.sampling(shots, 1)  # a list of one outcome per shot (qulacs makes no counts)
+    else:
+        from qiskit import QuantumCircuit
+        from qiskit_aer import AerSimulator
+
+        sim = AerSimulator(method="statevector", max_parallel_threads=threads)
+        qc = QuantumCircuit(n)
+        qc.set_statevector(state)
+        qc.measure_all()
+        sim.run(qc, shots=1, seed_simulator=1).result()  # setup, loading the state: subtracted
+        t1 = time.perf_counter()
+        sim.run(qc, shots=1, seed_simulator=1).result()
+        setup = time.perf_counter() - t1
+        t0 = time.perf_counter() + setup
+        sim.run(qc, shots=shots, seed_simulator=1).result().get_counts()
+    print(f"{time.perf_counter() - t0:.6f}")
+
+
+def bench_sampling_peers(n: int, shots: int, threads: int, repeat: int) -> None:
+    """Each peer samples the same state in its own process, the peers interleaved."""
+    import statistics
+    import subprocess
+    import tempfile
+
+    import numpy as np
+
+    from qmon_jupyter.circuits import from_qiskit
+    from qmon_jupyter.engine import simulate_statevector
+
+    times: dict[str, list[float]] = {p: [] for p in _SAMPLERS}
+    with tempfile.TemporaryDirectory() as tmp:
+        path = str(Path(tmp) / "state.npy")
+        np.save(path, simulate_statevector(from_qiskit(_circuits("qv", n))))
+        for _ in range(repeat):
+            for peer in _SAMPLERS:
+                code = (
+                    f"import sys; sys.path.insert(0, {str(Path(__file__).resolve().parent)!r}); "
+                    f"import engine; engine._setup_threads({threads}); "
+                    f"engine._sampling_child({peer!r}, {path!r}, {shots}, {threads})"
+                )
+                out = subprocess.run(
+                    [sys.executable, "-c", code], capture_output=True, text=True, check=True
+                )
+                times[peer].append(float(out.stdout.split()[-1]))
+                print(f"  {peer}: {times[peer][-1]:.3f}s", file=sys.stderr, flush=True)
+    base = min(times["qmon dict"])
+    print(f"| sampler ({shots:,} shots, QV {n}) | min (s) | median (s) | min / qmon dict |")
+    print("|---|---:|---:|---:|")
+    for peer in _SAMPLERS:
+        t = times[peer]
+        print(f"| {peer} | {min(t):.3f} | {statistics.median(t):.3f} | {min(t) / base:.2f} |")
+
+
 _LARGE = [
     "qft:28:double",
     "qft:28:single",
@@ -244,7 +323,17 @@ def main(argv=None):
         help="only large runs, each in its own process, e.g. qft:28:double qv:30:single "
         "(time and peak RSS / state bytes of the engine; no Aer)",
     )
+    parser.add_argument(
+        "--sampling",
+        action="store_true",
+        help="only sampling: qmon, qulacs and Aer sample the same QV 20 state, each in its "
+        "own process, interleaved --repeat times (default 3)",
+    )
     args = parser.parse_args(argv)
+    if args.sampling:
+        n, shots = (14, 10**5) if args.quick else (20, 10**6)
+        bench_sampling_peers(n, shots, args.threads, max(3, args.repeat))
+        return
     if args.large is not None:
         bench_large(args.large or _LARGE, args.threads)
         return

@@ -1,9 +1,10 @@
 """Outcome probabilities, vectorised shot sampling and count-key formatting.
 
 Nothing here loops over shots in Python: a batch is drawn either as one
-multinomial over all outcomes (many shots) or as uniform draws located in the
-cumulative distribution with ``searchsorted`` (few shots), and its distinct
-outcomes are turned into bitstrings in one numpy pass.
+multinomial over all outcomes (at least as many shots as outcomes) or as
+sorted uniform draws located in the cumulative distribution with
+``searchsorted`` (fewer shots, drawn in chunks of at most 2**20), and its
+distinct outcomes are turned into bitstrings in one numpy pass.
 """
 
 from __future__ import annotations
@@ -13,18 +14,19 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 if TYPE_CHECKING:
-    from collections.abc import Sequence
+    from collections.abc import Iterator, Sequence
 
 __all__ = [
     "batch_rng",
     "format_keys",
     "half_norms",
-    "marginal_probabilities",
+    "located_chunks",
     "outcome_distribution",
     "sample_outcomes",
 ]
 
 _CHUNK = 1 << 20
+_SHOT_CHUNK = 1 << 20  # uniforms drawn, sorted and located at a time
 
 
 def batch_rng(seed: int | None, index: int) -> np.random.Generator:
@@ -32,33 +34,6 @@ def batch_rng(seed: int | None, index: int) -> np.random.Generator:
     if seed is None:
         return np.random.default_rng()
     return np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(index,)))
-
-
-def marginal_probabilities(state: np.ndarray, qubits: Sequence[int]) -> np.ndarray:
-    """Probabilities of the outcomes of measuring ascending ``qubits`` (bit j = ``qubits[j]``).
-
-    Summed chunk by chunk (2**16 amplitudes each): only ``2**len(qubits)``
-    float64 entries and chunk-sized temporaries are allocated, never an array
-    of the state's length.
-    """
-    n = state.size.bit_length() - 1
-    c = min(n, 16)
-    chunk_size = 1 << c
-    measured = list(qubits)
-    low = [q for q in measured if q < c]  # the low bits of an outcome index
-    high = [q for q in measured if q >= c]
-    drop = tuple(c - 1 - q for q in range(c) if q not in set(low))
-    out = np.zeros(1 << len(measured), dtype=np.float64)
-    width = 1 << len(low)
-    for a in range(0, state.size, chunk_size):
-        chunk = state[a : a + chunk_size]
-        p = np.square(chunk.real, dtype=np.float64)
-        p += np.square(chunk.imag, dtype=np.float64)
-        part = p.reshape((2,) * c).sum(axis=drop).ravel() if drop else p
-        h = a >> c
-        offset = sum(((h >> (q - c)) & 1) << j for j, q in enumerate(high)) * width
-        out[offset : offset + width] += part
-    return out
 
 
 def outcome_distribution(
@@ -70,8 +45,9 @@ def outcome_distribution(
 
     complex128: the float64 probabilities are written over the state's own
     buffer, front to back (entry ``i`` of the float64 view lies inside
-    amplitudes already read), and the cumulative sums go in the buffer's
-    second half. complex64 with every qubit measured: the buffer holds one
+    amplitudes already read), and the marginals of a subset of qubits and the
+    cumulative sums go in the buffer's second half. complex64 (a subset: new
+    arrays of ``2**len(qubits)``) with every qubit measured: the buffer holds one
     float64 per amplitude, so the probabilities are summed into cumulative
     sums in place and ``None`` is returned for them (:func:`sample_outcomes`
     then always inverts the cumulative sums). ``state`` is garbage afterwards.
@@ -81,7 +57,7 @@ def outcome_distribution(
     buf = state.view(np.float64)
     p = buf[:size]
     single = state.dtype == np.complex64
-    c = min(_CHUNK // 16, size)  # the temporaries stay small
+    c = max(1, min(_CHUNK // 16, size >> 6))  # the temporaries stay small (1/64 state)
     first = np.square(state[:c].real, dtype=np.float64)  # the output overlaps its input
     first += np.square(state[:c].imag, dtype=np.float64)
     p[:c] = first
@@ -103,9 +79,13 @@ def outcome_distribution(
         return None, cdf
     if full:
         probs, spare = p, buf[size:]
-    else:
+    else:  # the marginals and their sums fit in the second half (double) or are new
+        k = 1 << len(qubits)
         drop = tuple(n - 1 - q for q in range(n) if q not in set(qubits))
-        probs, spare = np.ascontiguousarray(p.reshape((2,) * n).sum(axis=drop)).ravel(), None
+        room = None if single else buf[size : size + 2 * k]
+        out = None if room is None else room[:k].reshape((2,) * len(qubits))
+        probs = p.reshape((2,) * n).sum(axis=drop, out=out).reshape(-1)
+        spare = None if room is None else room[k:]
     probs /= probs.sum()
     cdf = np.cumsum(probs) if spare is None else np.cumsum(probs, out=spare)
     cdf[-1] = 1.0
@@ -132,26 +112,53 @@ def sample_outcomes(
     """Draw ``shots`` outcomes; return (distinct outcome indices ascending, their counts).
 
     ``probs`` sums to 1 and ``cdf`` is its cumulative sum (last entry 1).
-    Without ``probs`` the cumulative sums are inverted whatever the shots.
+    At least as many shots as outcomes: one multinomial (a binomial draw per
+    outcome). Fewer, or without ``probs``: ``shots`` uniforms, drawn and
+    located in ``cdf`` in chunks of at most 2**20 (the counts depend only on
+    the multiset of the uniforms, so the chunking does not change them).
     """
     k = cdf.size
     if shots == 0:
         return np.zeros(0, dtype=np.intp), np.zeros(0, dtype=np.int64)
-    if probs is not None and shots * 8 >= k:
+    if probs is not None and shots >= k:
         counts = rng.multinomial(shots, probs)
         idx = np.flatnonzero(counts)
         return idx, counts[idx]
+    if shots <= _SHOT_CHUNK:
+        return _locate(cdf, rng.random(shots))
+    dense = np.zeros(k, dtype=np.int64)
+    for idx, counts in located_chunks(cdf, shots, rng):
+        dense[idx] += counts
+    idx = np.flatnonzero(dense)
+    return idx, dense[idx]
+
+
+def located_chunks(
+    cdf: np.ndarray, shots: int, rng: np.random.Generator, chunk: int = _SHOT_CHUNK
+) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+    """Yield (distinct outcomes ascending, counts) of ``shots`` uniforms, ``chunk`` at a time.
+
+    The uniforms are the stream's next ``shots``, whatever ``chunk`` is (at
+    most 2**20): the counts summed over the chunks do not depend on it, the
+    memory does (about 40 bytes per shot of a chunk).
+    """
+    chunk = max(1, min(chunk, _SHOT_CHUNK))
+    for start in range(0, shots, chunk):
+        yield _locate(cdf, rng.random(min(chunk, shots - start)))
+
+
+def _locate(cdf: np.ndarray, uniforms: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Distinct outcomes (ascending) and counts of ``uniforms`` (consumed) located in ``cdf``."""
     # Sorted uniforms give the same multiset of outcomes (so the same counts)
     # and let searchsorted narrow each search from the previous one: 3-5x
     # faster on a large register, whose binary searches are cache misses.
-    uniforms = rng.random(shots)
     uniforms.sort()
     draws = np.searchsorted(cdf, uniforms, side="right")
-    np.minimum(draws, k - 1, out=draws)  # a draw of exactly 1.0 minus rounding
+    np.minimum(draws, cdf.size - 1, out=draws)  # a draw of exactly 1.0 minus rounding
     # draws ascend: each run of equal outcomes is one distinct outcome
     starts = np.flatnonzero(np.diff(draws)) + 1
     starts = np.concatenate(([0], starts))
-    return draws[starts], np.diff(starts, append=shots)
+    return draws[starts], np.diff(starts, append=draws.size)
 
 
 _TABLE_BITS = 32  # up to this width, digits come from a byte table (wider: a column a bit)
@@ -160,6 +167,7 @@ _TABLE_BITS = 32  # up to this width, digits come from a byte table (wider: a co
 _DIGITS = (
     ord("0") + ((np.arange(256, dtype=np.uint16)[:, None] >> np.arange(7, -1, -1)) & 1)
 ).astype(np.uint8)
+_WORDS = _DIGITS.view(np.uint64).ravel()  # the same 8 digits as one word (memory order)
 
 
 def format_keys(outcomes: np.ndarray, bit_map: Sequence[tuple[int, int]], width: int) -> list[str]:
@@ -183,13 +191,12 @@ def format_keys(outcomes: np.ndarray, bit_map: Sequence[tuple[int, int]], width:
             register |= ((values >> j) & 1) << c
         values = register
     # one row of ASCII digits per outcome, newline-terminated, split in one C call;
-    # the digits come a byte at a time from a 256-entry table
+    # the 8 digits of each byte of the value come as one word from a 256-entry table
     nbytes = -(-width // 8)
-    chars = np.empty((len(values), 8 * nbytes + 1), dtype=np.uint8)
-    chars[:, -1] = ord("\n")
-    for m in range(nbytes):  # byte m of the value: columns from the right
-        byte = (values >> (8 * m)) & 255
-        col = 8 * (nbytes - 1 - m)
-        chars[:, col : col + 8] = _DIGITS[byte.astype(np.intp)]
-    text = chars[:, 8 * nbytes - width :]
-    return np.ascontiguousarray(text).tobytes().decode("ascii").split("\n")[:-1]
+    words = np.empty((len(values), nbytes), dtype=np.uint64)
+    for m in range(nbytes):  # byte m of the value: words from the right
+        words[:, nbytes - 1 - m] = _WORDS[(values >> (8 * m)) & 255]
+    chars = np.empty((len(values), width + 1), dtype=np.uint8)
+    chars[:, :width] = words.view(np.uint8)[:, 8 * nbytes - width :]
+    chars[:, width] = ord("\n")
+    return chars.tobytes().decode("ascii").split("\n")[:-1]

@@ -31,7 +31,7 @@ from . import memory
 from ._errors import check_continue
 from .analysis import measurement_map
 from .fusion import FusedGate, Fuser, fuse
-from .sampling import half_norms, marginal_probabilities
+from .sampling import half_norms, located_chunks, outcome_distribution
 from .statevector import apply_diagonal, apply_unitary
 
 if TYPE_CHECKING:
@@ -117,7 +117,7 @@ def collapse(state: np.ndarray, qubit: int, outcome: int, reset: bool) -> None:
     elif reset:
         # the halves interleave in one buffer, so numpy would copy through a
         # temporary as large as them: copy a few rows at a time instead
-        rows = max(1, _COPY_AMPLITUDES >> qubit)
+        rows = max(1, min(_COPY_AMPLITUDES, state.size >> 6) >> qubit)
         for r in range(0, zero.shape[0], rows):
             np.copyto(zero[r : r + rows], one[r : r + rows])
         one[...] = 0
@@ -125,7 +125,8 @@ def collapse(state: np.ndarray, qubit: int, outcome: int, reset: bool) -> None:
         zero[...] = 0
 
 
-_COPY_AMPLITUDES = 1 << 16  # amplitudes per copy of a reset (its temporaries stay small)
+# amplitudes per copy of a reset, at most 1/64 of the state (numpy copies through a temporary)
+_COPY_AMPLITUDES = 1 << 16
 
 # Steps of a branch between two questions to should_continue (each step is at
 # least one pass over the state; this keeps the overhead of asking negligible).
@@ -279,14 +280,17 @@ class _Branch:
         self.pending.append(_Pending(forced, n1, snapshot, at + 1, clbits, norm2))
 
     def _tail(self, state: np.ndarray, step: Tail, counts: Counter[int]) -> None:
-        probs = marginal_probabilities(state, step.measured)
-        probs /= probs.sum()
-        drawn = self.rng.multinomial(self.shots, probs)
-        for outcome in np.flatnonzero(drawn).tolist():
-            value = self.clbits
-            for j, c in step.bit_map:
-                value = _write(value, c, (outcome >> j) & 1)
-            counts[value] += int(drawn[outcome])
+        # The state is not needed after its tail: its buffer takes the
+        # probabilities and their sums, and the shots locate sorted uniforms
+        # in chunks, so no outcome-sized array is made.
+        _, cdf = outcome_distribution(state, step.measured)
+        chunk = max(1, state.size >> 6)  # the chunks' temporaries: a few % of the state
+        for idx, drawn in located_chunks(cdf, self.shots, self.rng, chunk):
+            for outcome, n in zip(idx.tolist(), drawn.tolist(), strict=True):
+                value = self.clbits
+                for j, c in step.bit_map:
+                    value = _write(value, c, (outcome >> j) & 1)
+                counts[value] += n
         self.shots = 0
 
 

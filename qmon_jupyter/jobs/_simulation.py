@@ -74,6 +74,7 @@ class SimulationSpec:
         """Return the ``spec`` of a ``job.checkpoint`` event (JSON-safe; built once, shared)."""
         if self._spec_dict is None:
             from qmon_jupyter.circuits.ir import circuit_to_dict
+            from qmon_jupyter.engine import SEED_STREAM_VERSION
 
             self._spec_dict = {
                 "circuit": circuit_to_dict(self.circuit),
@@ -82,6 +83,8 @@ class SimulationSpec:
                 "batch_size": self.batch_size,
                 "backend": self.backend,
                 "precision": getattr(self.plan, "precision", "double"),
+                # the counts the seed gives after a resume are this stream's
+                "seed_stream": SEED_STREAM_VERSION,
             }
         return self._spec_dict
 

@@ -123,7 +123,7 @@ def test_sampling_a_known_distribution_passes_and_a_wrong_one_fails():
         _chi2_goodness(counts, wrong, SHOTS)
 
 
-@pytest.mark.parametrize("shots", [1, 2, 7, 1000, 8000])  # below k/8: the search path
+@pytest.mark.parametrize("shots", [1, 2, 7, 1000, 8000, 60_000])  # below k: the search path
 def test_sorted_sampling_draws_what_locating_each_uniform_draws(shots):
     # sample_outcomes sorts its uniforms to speed up the search: the counts
     # must be those of locating every draw on its own, in drawing order

@@ -128,3 +128,39 @@ def test_single_precision_reset_heavy_matches_double_in_distribution():
     single = run(circuit, 4000, seed=1, precision="single")
     double = run(circuit, 4000, seed=2)
     assert _chi2_two_sample(single, double) >= ALPHA
+
+
+def test_peak_memory_is_three_states_with_the_prefix_included(monkeypatch):
+    # Three states: the cached prefix, the working state and one branch copy.
+    # Every ancilla measurement here is random (the shots split at each of
+    # the 12 rounds) and 2 data qubits are reset at random. Beyond the three
+    # states, < 0.1 state of temporaries at 18 qubits: an expanded diagonal
+    # (a conditioned rz: 2**13 amplitudes and their indices, a fixed size,
+    # 0.06 of this state, 0.015 of a 20-qubit one) and chunked copies (1/64).
+    from qmon_jupyter.engine import memory
+
+    n = 18
+    state_bytes = 16 * 2**n
+    monkeypatch.setattr(memory, "BRANCH_COPY_BUDGET", 8 * state_bytes)  # the regime of >= 19
+    circuit = reset_heavy(n, 12, seed=9, random_resets=2)
+    prepare(circuit).evolve()  # the per-thread block buffers (1 MiB each, any size) exist now
+
+    def peak_states() -> tuple[float, dict[str, int]]:
+        plan = prepare(circuit)
+        tracemalloc.start()
+        try:
+            plan.evolve()
+            counts = plan.run_batch(0, 16, seed=3)
+            _, peak = tracemalloc.get_traced_memory()
+        finally:
+            tracemalloc.stop()
+        return peak / state_bytes, counts
+
+    ratio, counts = peak_states()
+    assert len(counts) >= 8  # many branches
+    assert ratio <= 3.1
+    # the measurement sees branch copies: with room for one per sibling it grows
+    monkeypatch.setattr(memory, "BRANCH_COPY_BUDGET", 1 << 30)
+    ratio_many, counts_many = peak_states()
+    assert counts_many == counts
+    assert ratio_many > 3.5

@@ -18,13 +18,18 @@ from qmon_jupyter.engine import SEED_STREAM_VERSION, run
 
 from .conftest import random_circuit
 
-# Stream version 2 (sample mode as in version 1; trajectory mode changed in
-# version 2: its digest in version 1 was 374231f3a938eeb0, see SEED_STREAM_VERSION)
+# Stream version 3. Trajectory mode changed in version 2 (its digest in
+# version 1 was 374231f3a938eeb0) and in version 3 (4558ab0c0d868eea in
+# version 2: the final joint sample of a branch was a multinomial); sample
+# mode with fewer shots than outcomes but at least an eighth of them changed
+# in version 3 ("sample_fewer_shots": 5c0314dca11929f3 in versions 1-2, a
+# multinomial then). See SEED_STREAM_VERSION.
 DIGESTS = {
     "sample_multinomial": "df55ee02eca42440",
+    "sample_fewer_shots": "8c2e17a6dcd5cebe",
     "sample_sorted": "8f60a108ebdd1812",
     "sample_subset": "ab774191ae1883a8",
-    "trajectory": "4558ab0c0d868eea",
+    "trajectory": "6e3251371dbb6aad",
 }
 
 
@@ -57,6 +62,7 @@ def _dynamic() -> Circuit:
 
 CASES = {
     "sample_multinomial": lambda: run(_measured(tuple(range(12))), 100_000, seed=7),
+    "sample_fewer_shots": lambda: run(_measured(tuple(range(12))), 2000, seed=7, batch_size=2000),
     "sample_sorted": lambda: run(_measured(tuple(range(12))), 300, seed=7),
     "sample_subset": lambda: run(_measured((2, 5, 9)), 5000, seed=3),
     "trajectory": lambda: run(_dynamic(), 2000, seed=11, batch_size=500),
@@ -64,7 +70,7 @@ CASES = {
 
 
 def test_the_stream_version_is_the_one_these_digests_belong_to():
-    assert SEED_STREAM_VERSION == 2
+    assert SEED_STREAM_VERSION == 3
 
 
 @pytest.mark.parametrize("name", sorted(CASES))

@@ -6,6 +6,7 @@ import pytest
 
 from qmon_jupyter import ResourceError
 from qmon_jupyter.circuits.ir import Circuit, Instruction
+from qmon_jupyter.engine import SEED_STREAM_VERSION
 from qmon_jupyter.engine import run as engine_run
 from qmon_jupyter.jobs import JobManager, JobStatus
 
@@ -223,6 +224,7 @@ def test_checkpoints_are_throttled_and_cover_a_growing_prefix(gated_plans):
         assert done == sorted(done)
         assert len(done) >= 4
         assert got[-1]["data"]["spec"]["batch_size"] == 100
+        assert got[-1]["data"]["spec"]["seed_stream"] == SEED_STREAM_VERSION
         assert got[-1]["snapshot"]["id"] == job.id
     finally:
         m.shutdown()
