@@ -24,13 +24,14 @@ def test_the_view_pages_through_every_job(manager, slow_fn):
         seen = []
         for offset in (0, 25, 50):
             dashboard.view = {"q": "", "sort": "", "offset": offset, "limit": 25}
-            assert wait_until(lambda o=offset: dashboard.counts.get("offset") == o)
+            assert wait_until(lambda o=offset: dashboard.counts.get("offset") == o, timeout=60)
             # counts and jobs are two traits: wait for this page's rows, not the last page's
             assert wait_until(
                 lambda o=offset, before=set(seen): (
                     len(dashboard.jobs) == min(25, 60 - o)
                     and not {j["id"] for j in dashboard.jobs} & before
-                )
+                ),
+                timeout=60,
             )
             seen += [j["id"] for j in dashboard.jobs]
         assert sorted(seen) == sorted(job.id for job in jobs)
