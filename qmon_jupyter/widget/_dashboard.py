@@ -80,6 +80,7 @@ class ExecutionDashboard(QmonWidget):
         self._index: dict[str, dict] = {}
         self._notes: dict[str, dict] = {}
         self._slow_at = 0.0
+        self._slow_waited = False  # statistics deferred once for a full new page
         self._api = None
         super().__init__(kernel_id=str(getattr(manager, "kernel_id", "") or ""))
         self.observe(self._on_filters, names=["filters", "view"])
@@ -157,17 +158,35 @@ class ExecutionDashboard(QmonWidget):
         )
         notes = _fit([_compact_note(n) for n in reversed(live)], MAX_NOTIFICATION_BYTES)
         state: dict[str, Any] = {"counts": counts, "notifications": notes[::-1]}
-        now = time.monotonic()
-        if now - self._slow_at >= SLOW_REFRESH_S:
-            self._slow_at = now
-            state["stats"] = self._statistics()
-            state["resources"] = _resources()
         # Whatever the names and messages, one update stays under the budget:
-        # the jobs get what the rest leaves, and the window loses its tail.
-        rest = sum(_size(v) for v in (counts, state["notifications"], self.stats, self.resources))
-        rest += sum(_size(state[k]) for k in ("stats", "resources") if k in state)
-        state["jobs"] = _fit(window, MAX_UPDATE_BYTES - UPDATE_OVERHEAD_BYTES - rest)
+        # the page gets what counts and notifications leave, and loses its tail.
+        budget = MAX_UPDATE_BYTES - UPDATE_OVERHEAD_BYTES - _size(state)
+        state["jobs"] = _fit(window, budget)
+        if time.monotonic() - self._slow_at >= SLOW_REFRESH_S:
+            self._add_slow_fields(state, budget)
         return state
+
+    def _add_slow_fields(self, state: dict[str, Any], budget: int) -> None:
+        """Add statistics and resources to ``state`` if they fit, else defer them one tick.
+
+        Only changed traits are sent: an unchanged page leaves them room. Beside
+        a new page that fills the budget they wait one update; the update
+        after that carries them and keeps the page as it is (never cut for them).
+        """
+        from ._sync import get_publisher
+
+        slow = {"stats": self._statistics(), "resources": _resources()}
+        page_sent = state["jobs"] != self.jobs
+        if page_sent and _size(state["jobs"]) + _size(slow) > budget:
+            if not self._slow_waited:
+                self._slow_waited = True
+                get_publisher().mark_dirty(self)  # the slow fields go in the next update
+                return
+            state["jobs"], state["counts"] = self.jobs, self.counts  # the new page goes next
+            get_publisher().mark_dirty(self)
+        self._slow_waited = False
+        self._slow_at = time.monotonic()
+        state.update(slow)
 
     def _page_view(self) -> dict[str, Any]:
         # What the front end asked for, made safe: it comes over the comm.

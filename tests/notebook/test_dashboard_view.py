@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from qmon_jupyter.kernel.resources import get_resource_monitor
 from qmon_jupyter.widget import ExecutionDashboard
+from qmon_jupyter.widget._dashboard import RESOURCE_POINTS, SLOW_REFRESH_S
 
 from .._support import wait_until
 
@@ -62,5 +64,27 @@ def test_a_malformed_view_from_the_front_end_falls_back_to_defaults(manager, slo
         assert wait_until(lambda: len(dashboard.jobs) == 10)
         assert dashboard.counts["offset"] == 0
         assert dashboard.counts["matching"] == 60
+    finally:
+        dashboard.close()
+
+
+def test_full_pages_and_statistics_both_arrive_in_a_long_lived_kernel(manager, slow_fn):
+    # A kernel that has run a while has a full CPU/memory history to send with the
+    # statistics: that must neither cut a page of 25 jobs nor keep the statistics out.
+    monitor = get_resource_monitor()
+    for _ in range(RESOURCE_POINTS):
+        monitor.sample()
+    jobs = _sixty(manager, slow_fn)
+    dashboard = ExecutionDashboard(manager)
+    try:
+        assert wait_until(lambda: dashboard.counts.get("by_status", {}).get("completed") == 60)
+        for offset in (0, 25):
+            dashboard.view = {"q": "", "sort": "", "offset": offset, "limit": 25}
+            assert wait_until(
+                lambda o=offset: dashboard.counts.get("offset") == o and len(dashboard.jobs) == 25,
+                timeout=10 + 2 * SLOW_REFRESH_S,
+            )
+        assert wait_until(lambda: dashboard.stats.get("total") == len(jobs))
+        assert len(dashboard.resources["history"]) == RESOURCE_POINTS
     finally:
         dashboard.close()

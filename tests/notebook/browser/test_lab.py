@@ -240,9 +240,10 @@ def test_the_full_page_dashboard_shows_the_kernels_jobs_and_cancels(page, lab):
     dashboard.locator('input[type="search"]').fill("held 0")
     held = dashboard.locator("tr.qmon-trow[data-status=running]", has_text="held 0")
     held.wait_for(timeout=30_000)
+    job_id = held.get_attribute("data-job-id")  # earlier tests' "held 0" may be cancelled too
     held.click()  # its card opens under it, with the buttons
     dashboard.locator("tr.qmon-detail button.qmon-cancel").click()
-    dashboard.locator("tr.qmon-trow[data-status=cancelled]", has_text="held 0").wait_for(
+    dashboard.locator(f'tr.qmon-trow[data-job-id="{job_id}"][data-status=cancelled]').wait_for(
         timeout=30_000
     )
     assert page.dialogs == []
