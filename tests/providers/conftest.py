@@ -10,9 +10,14 @@ import pytest
 from qmon_jupyter.circuits.ir import Circuit, Instruction
 from qmon_jupyter.jobs import JobManager
 from qmon_jupyter.providers import EmulatedQPU, EmulatorProvider, StatusMonitor
+from qmon_jupyter.providers.autotrack import autotrack
+
+from .._support import wait_until
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
+
+    from qmon_jupyter.jobs import ExecutionJob
 
 TIMEOUT = 20.0  # every wait in these tests is bounded by this
 
@@ -78,3 +83,20 @@ def monitor(manager: JobManager) -> Iterator[StatusMonitor]:
 @pytest.fixture
 def provider(qpu: EmulatedQPU, monitor: StatusMonitor) -> EmulatorProvider:
     return EmulatorProvider(qpu.url, poll_interval=0.05, timeout=2.0, monitor=monitor)
+
+
+@pytest.fixture
+def tracking(monitor: StatusMonitor) -> Iterator[StatusMonitor]:
+    """Autotrack on, into the test's own monitor; off again after the test."""
+    autotrack(enabled=True, monitor=monitor)
+    yield monitor
+    autotrack(enabled=False)
+
+
+def only_job(manager: JobManager, timeout: float = 30.0) -> ExecutionJob:
+    """The one job ``manager`` has (autotrack made it), once it has ended."""
+    assert wait_until(manager.jobs, timeout)
+    jobs = manager.jobs()
+    assert len(jobs) == 1, [j.name for j in jobs]
+    assert jobs[0].wait(timeout)
+    return jobs[0]

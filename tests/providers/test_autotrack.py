@@ -17,11 +17,10 @@ from qmon_jupyter.providers.autotrack import HOOKS, autotrack, autotracking
 from qmon_jupyter.providers.qiskit_jobs import QiskitJobAdapter
 
 from .._support import wait_until
+from .conftest import only_job
 
 if TYPE_CHECKING:
-    from collections.abc import Iterator
-
-    from qmon_jupyter.jobs import ExecutionJob, JobManager
+    from qmon_jupyter.jobs import ExecutionJob
 
 pytest.importorskip("qiskit_aer")
 pytest.importorskip("qiskit_ibm_runtime")
@@ -53,22 +52,6 @@ def originals() -> dict[str, object]:
     return {
         f"{h.owner}.{h.attr}": vars(getattr(sys.modules[h.module], h.owner))[h.attr] for h in HOOKS
     }
-
-
-@pytest.fixture
-def tracking(monitor: StatusMonitor) -> Iterator[StatusMonitor]:
-    """Autotrack on, into the test's own monitor; off again after the test."""
-    autotrack(enabled=True, monitor=monitor)
-    yield monitor
-    autotrack(enabled=False)
-
-
-def only_job(manager: JobManager) -> ExecutionJob:
-    assert wait_until(manager.jobs, TIMEOUT)
-    jobs = manager.jobs()
-    assert len(jobs) == 1, [j.name for j in jobs]
-    assert jobs[0].wait(TIMEOUT)
-    return jobs[0]
 
 
 def assert_bell(job: ExecutionJob, shots: int) -> None:

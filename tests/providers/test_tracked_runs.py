@@ -15,16 +15,12 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from qmon_jupyter.providers.autotrack import autotrack
 from qmon_jupyter.providers.qiskit_jobs import RUNTIME_DEFAULT_SHOTS, RuntimeJobV2Adapter
 
-from .._support import wait_until
+from .conftest import only_job as conftest_only_job
 
 if TYPE_CHECKING:
-    from collections.abc import Iterator
-
     from qmon_jupyter.jobs import ExecutionJob, JobManager
-    from qmon_jupyter.providers import StatusMonitor
 
 pytest.importorskip("qiskit_aer")
 pytest.importorskip("qiskit_ibm_runtime")
@@ -56,20 +52,10 @@ def bell(name: str = "bell") -> QuantumCircuit:
     return circuit
 
 
-@pytest.fixture
-def tracking(monitor: StatusMonitor) -> Iterator[StatusMonitor]:
-    autotrack(enabled=True, monitor=monitor)
-    yield monitor
-    autotrack(enabled=False)
-
-
 def only_job(manager: JobManager) -> ExecutionJob:
-    assert wait_until(manager.jobs, TIMEOUT)
-    jobs = manager.jobs()
-    assert len(jobs) == 1, [j.name for j in jobs]
-    assert jobs[0].wait(TIMEOUT)
-    assert str(jobs[0].status) == "completed", jobs[0].snapshot()
-    return jobs[0]
+    job = conftest_only_job(manager, TIMEOUT)
+    assert str(job.status) == "completed", job.snapshot()
+    return job
 
 
 def epoch(iso: str) -> float:
