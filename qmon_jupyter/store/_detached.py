@@ -12,16 +12,14 @@ from __future__ import annotations
 import json
 from typing import TYPE_CHECKING, Any
 
-from ._schema import TERMINAL_STATUSES
+from ._schema import TERMINAL_SQL
 
 if TYPE_CHECKING:
     import sqlite3
     from contextlib import AbstractContextManager
 
-__all__ = ["NOT_DETACHED_SQL", "TERMINAL_SQL", "DetachedJobs", "detach"]
+__all__ = ["NOT_DETACHED_SQL", "DetachedJobs", "detach"]
 
-#: the terminal statuses as an SQL list
-TERMINAL_SQL = "('" + "','".join(TERMINAL_STATUSES) + "')"
 #: a WHERE condition on ``jobs``: the job is followed by its kernel (not detached)
 NOT_DETACHED_SQL = "coalesce(json_extract(snapshot, '$.detached'), 0) = 0"
 _DETACHED_SQL = f"status NOT IN {TERMINAL_SQL} AND NOT ({NOT_DETACHED_SQL})"

@@ -13,7 +13,7 @@ from qmon_jupyter.core.stats import JobRecord, job_statistics
 from qmon_jupyter.core.timefmt import epoch_of, iso_now
 
 from ._detached import NOT_DETACHED_SQL, DetachedJobs, detach
-from ._detached import TERMINAL_SQL as _TERMINAL_SQL
+from ._schema import TERMINAL_SQL as _TERMINAL_SQL
 
 if TYPE_CHECKING:
     import sqlite3

@@ -9,13 +9,16 @@ from __future__ import annotations
 
 from qmon_jupyter.core.states import TERMINAL
 
-__all__ = ["MIGRATIONS", "SCHEMA", "SCHEMA_VERSION", "TERMINAL_STATUSES"]
+__all__ = ["MIGRATIONS", "SCHEMA", "SCHEMA_VERSION", "TERMINAL_SQL", "TERMINAL_STATUSES"]
 
 #: recorded in the file as ``PRAGMA user_version``; 0 is a new, empty file
 SCHEMA_VERSION = 3
 
 #: statuses a job never leaves, as plain strings for SQL (``core.states.TERMINAL``)
 TERMINAL_STATUSES = tuple(sorted(s.value for s in TERMINAL))
+
+#: the same statuses as an SQL list, for ``status IN ...`` (constants, never input)
+TERMINAL_SQL = "('" + "','".join(TERMINAL_STATUSES) + "')"
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS jobs (

@@ -26,7 +26,7 @@ from qmon_jupyter.errors import QmonError
 from . import _migrate
 from ._paths import default_path
 from ._queries import StoreQueries
-from ._schema import TERMINAL_STATUSES
+from ._schema import TERMINAL_SQL as _TERMINAL_SQL
 
 if TYPE_CHECKING:
     import os
@@ -35,8 +35,6 @@ if TYPE_CHECKING:
 __all__ = ["Store", "StoreUnavailable", "StoreWarning"]
 
 logger = logging.getLogger(__name__)
-
-_TERMINAL_SQL = "('" + "','".join(TERMINAL_STATUSES) + "')"
 
 
 class StoreWarning(UserWarning):
