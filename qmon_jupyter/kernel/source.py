@@ -11,7 +11,7 @@ import time
 from typing import TYPE_CHECKING
 
 from qmon_jupyter._version import __version__
-from qmon_jupyter.core.actions import ACTIONS
+from qmon_jupyter.core.actions import ACTIONS, refusal
 from qmon_jupyter.core.states import ACTIVE
 from qmon_jupyter.core.timefmt import iso_utc
 from qmon_jupyter.dashboard_api import DashboardAPI
@@ -120,7 +120,17 @@ class ManagerSource:
         job = self.manager.get(job_id)
         if action == "cancel":
             if not job.cancel(self.cancel_reason(user, reason)):
-                raise JobStateError(f"cannot cancel job {job_id}: it already {job.status.value}")
+                # it ended otherwise just now: the job layer's wording (core.actions)
+                raise JobStateError(
+                    refusal(
+                        "cancel",
+                        job_id=job_id,
+                        status=job.status,
+                        capabilities=job.capabilities,
+                        why_ended=(job.error or {}).get("message"),
+                    )
+                    or f"cannot cancel job {job_id}"
+                )
         elif action == "pause":
             job.pause()
         else:

@@ -82,7 +82,10 @@ def test_actions_act_on_jobs_and_report_conflicts(api, manager):
         api.pause_job(job.id)
     ok = manager.submit_function(lambda r, t: 1)
     assert ok.wait(TIMEOUT)
-    with pytest.raises(JobStateError, match="already completed"):
+    # the job layer's wording, as over REST (core.actions.refusal)
+    with pytest.raises(
+        JobStateError, match=f"^cannot cancel job {ok.id}: it is already completed$"
+    ):
         api.cancel_job(ok.id)
     with pytest.raises(KeyError, match="missing"):
         api.cancel_job("missing")
