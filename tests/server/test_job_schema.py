@@ -15,17 +15,10 @@ from jsonschema import Draft202012Validator
 from qmon_jupyter.core.snapshot import FIELDS
 from qmon_jupyter.server.openapi import openapi_document
 
+from .._support import BELL
 from .conftest import body
 
 TIMEOUT = 60.0
-BELL = """OPENQASM 2.0;
-include "qelib1.inc";
-qreg q[2];
-creg c[2];
-h q[0];
-cx q[0],q[1];
-measure q -> c;
-"""
 
 
 class _Provider:
