@@ -50,18 +50,36 @@ def _names(page):
     return page.locator("tr.qmon-trow .qmon-job-name").all_text_contents()
 
 
-def _add_mixed(kernel, n):
+#: what a researcher's afternoon looks like, for the screenshots: (name, type, backend)
+_REALISTIC = [
+    ("VQE H2, step {i}", "optimization", "local"),
+    ("QAOA max-cut n=12 p={i}", "simulation", "local"),
+    ("RB sequence {i:03d}", "simulation", "aer_simulator"),
+    ("GHZ-20 calibration #{i}", "simulation", "emulated_qpu"),
+    ("quantum volume 24, seed {i}", "simulation", "local"),
+    ("Estimator sweep {i} (100 bindings)", "function", "local"),
+    ("Grover 14 qubits, trial {i}", "simulation", "ibm_torino"),
+    ("Bell pair tomography {i}", "simulation", "local"),
+]
+
+
+def _add_mixed(kernel, n, *, realistic=False):
     jobs = []
     for i in range(n):
         status = _STATES[i % len(_STATES)]
         ended = status in ("completed", "failed", "cancelled")
+        name, job_type, backend = (
+            _REALISTIC[i % len(_REALISTIC)] if realistic else ("job #{i}", "simulation", "local")
+        )
         jobs.append(
             kernel.add(
-                name=f"job #{i + 1}",
+                name=name.format(i=i + 1),
+                type=job_type,
+                backend=backend,
                 status=status,
-                progress=1.0 if status == "completed" else (i % 10) / 10,
-                eta_s=None if ended or status == "paused" else float(5 + i),
-                elapsed_s=float(3 * i),
+                progress=1.0 if status == "completed" else (i % 10) / 10 * (status != "queued"),
+                eta_s=None if ended or status in ("paused", "queued") else float(5 + i),
+                elapsed_s=None if status == "queued" else float(3 * i),
                 queue_position=(i // 7) + 1 if status == "queued" else None,
                 finished_at=f"2026-12-07T10:{i // 60:02d}:{i % 60:02d}.000Z" if ended else None,
                 error={"type": "ValueError", "message": "bad gate"} if status == "failed" else None,
@@ -147,7 +165,7 @@ def test_cancel_selected_cancels_the_selected_jobs(page_server, chromium, kernel
 
 @pytest.mark.parametrize("scheme", ["light", "dark"])
 def test_screenshots_of_forty_jobs(page_server, chromium, kernel, scheme):
-    _add_mixed(kernel, 40)
+    _add_mixed(kernel, 40, realistic=True)
     page = _open(chromium, page_server.url, scheme)
     page.locator("tr.qmon-trow").nth(24).wait_for()
     ARTIFACTS.mkdir(exist_ok=True)
