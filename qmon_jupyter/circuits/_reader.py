@@ -23,7 +23,7 @@ from pathlib import Path
 from ._expr import ExprMathError, parse_parameters
 from ._fast import MEMO_SIZE, STATEMENT_RE, FastPath, Memo
 from ._gates import RESERVED, GateDef, read_gate_definition
-from ._lexer import Lexer, line_column, plural, read_int, semicolon
+from ._lexer import EOF, Lexer, line_column, plural, read_int, semicolon
 from .ir import Condition, Instruction
 from .qelib1 import BUILTIN_GATES, QELIB1_GATES
 
@@ -54,7 +54,13 @@ _INLINE_SKIP_RE = re.compile(r"(?:[ \t\r\f\v]+|//[^\n]*)*")  # blanks and commen
 
 
 class ProgramReader:
-    """The state of one program being read (registers and gates only ever grow)."""
+    """The state of one program being read (registers and gates only ever grow).
+
+    ``shortcuts = False`` reads every statement from its tokens, without the
+    fast path or the memos: the tests compare the two.
+    """
+
+    shortcuts = True
 
     def __init__(self, max_instructions: int = MAX_INSTRUCTIONS) -> None:
         self.max_instructions = max_instructions
@@ -88,6 +94,9 @@ class ProgramReader:
         statement that reaches it is read again, to report it where it is.
         """
         lx = Lexer(text, filename)
+        if not self.shortcuts:
+            self.read_tokens(lx)
+            return
         out, lines, statements = self.out, self.line_cache, self.statement_cache
         line_hit, statement_hit = lines.get, statements.get
         match, skip, quick = STATEMENT_RE.match, _INLINE_SKIP_RE.match, self.fast.statement
@@ -132,6 +141,15 @@ class ProgramReader:
             lx.seek(pos)
             pure = self.statement(lx, first) and pure
             first, pos = False, lx.end
+
+    def read_tokens(self, lx: Lexer) -> None:
+        """Read every statement from its tokens, one after another."""
+        lx.seek(0)
+        first = True
+        while lx.kind != EOF:
+            self.statement(lx, first)
+            first = False
+            lx.advance()
 
     def statement(self, lx: Lexer, first: bool) -> bool:
         """Read one statement, leaving the lexer on its last token (``;`` or ``}``).
