@@ -180,9 +180,9 @@ def assert_same_reading(text: str, **kwargs) -> object:
 
 
 def test_the_switch_really_turns_the_shortcuts_off(monkeypatch):
-    from qmon_jupyter.circuits import _reader
+    from qmon_jupyter.circuits import _blocks
 
-    monkeypatch.setattr(_reader, "STATEMENT_RE", None)  # any use of the fast path fails
+    monkeypatch.setattr(_blocks, "LINE_RE", None)  # any use of the shortcuts fails
     monkeypatch.setattr(ProgramReader, "shortcuts", False)
     assert len(parse_qasm(HEAD + "h q[0];\n" * 3)) == 3
     monkeypatch.setattr(ProgramReader, "shortcuts", True)
