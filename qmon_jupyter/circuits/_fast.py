@@ -23,13 +23,13 @@ from qmon_jupyter.errors import QasmError
 
 from ._expr import ExprMathError, parse_expression
 from ._gates import RESERVED
+from ._lexer import EOF, Lexer
 from .ir import Instruction
 
 if TYPE_CHECKING:
     from ._gates import GateDef
-    from ._lexer import Lexer
 
-__all__ = ["MEMO_SIZE", "STATEMENT_RE", "FastPath", "Memo"]
+__all__ = ["LINE_RE", "MEMO_SIZE", "STATEMENT_RE", "FastPath", "Memo"]
 
 #: Most entries a memo holds before it is emptied.
 MEMO_SIZE = 1 << 16
@@ -39,28 +39,36 @@ _NOT_GATES = RESERVED - {"U", "CX"}
 _ID = r"[A-Za-z_][A-Za-z0-9_]*+"  # possessive: "hq[0]" is not "h q[0]"
 _INDEX = r"[ \t]*\[[ \t]*([0-9]+)[ \t]*\]"
 _ARG = rf"{_ID}[ \t]*\[[ \t]*[0-9]+[ \t]*\]"
-#: ``measure a[i] -> c[j];`` or a plain statement on indexed qubits, ``name(params) a[i], b[j];``.
-STATEMENT_RE = re.compile(
+_NUMBER = r"(?:[0-9]+\.[0-9]*|\.[0-9]+)(?:[eE][-+]?[0-9]+)?|[0-9]+(?:[eE][-+]?[0-9]+)?"
+_NUMBERS = rf"[ \t]*-?(?:{_NUMBER})[ \t]*(?:,[ \t]*-?(?:{_NUMBER})[ \t]*)*"
+_STATEMENT = (
     rf"measure[ \t]+(?P<mq>{_ID}){_INDEX}[ \t]*->[ \t]*(?P<mc>{_ID}){_INDEX}[ \t]*;"
-    rf"|(?P<name>{_ID})[ \t]*(?:\((?P<params>[^()\n;]*)\))?[ \t]*"
+    rf"|(?P<name>{_ID})[ \t]*(?:\((?:(?P<numbers>{_NUMBERS})|(?P<params>[^()\n;]*))\))?[ \t]*"
     rf"(?P<args>{_ARG}(?:[ \t]*,[ \t]*{_ARG})*)[ \t]*;"
 )
+#: ``measure a[i] -> c[j];`` or a plain statement on indexed qubits, ``name(params) a[i], b[j];``.
+#: ``numbers`` holds parameters that are plain numbers, the sign next to its number (each
+#: reads as ``float`` reads it), ``params`` any other parameter text.
+STATEMENT_RE = re.compile(_STATEMENT)
+#: A whole line (without its ``\n``) of one such statement, with blanks and a comment around.
+LINE_RE = re.compile(rf"[ \t\r\f\v]*(?:{_STATEMENT})[ \t\r\f\v]*(?://.*)?")
 _ARG_RE = re.compile(rf"({_ID}){_INDEX}")
 #: An optionally negated number, as the lexer reads ``real`` and ``int`` tokens.
-_NUMBER_RE = re.compile(
-    r"[ \t]*(-?)[ \t]*((?:[0-9]+\.[0-9]*|\.[0-9]+)(?:[eE][-+]?[0-9]+)?|[0-9]+(?:[eE][-+]?[0-9]+)?)"
-    r"[ \t]*"
-)
+_NUMBER_RE = re.compile(rf"[ \t]*(-?)[ \t]*({_NUMBER})[ \t]*")
 
 
 class Memo(dict):
-    """A dictionary that empties itself when it reaches :data:`MEMO_SIZE` entries."""
+    """A dictionary that empties itself when it reaches ``size`` entries."""
 
-    __slots__ = ()
+    __slots__ = ("size",)
+
+    def __init__(self, size: int = MEMO_SIZE) -> None:
+        super().__init__()
+        self.size = size
 
     def put(self, key: object, value: object) -> None:
         """Store ``value`` under ``key``, first emptying a full memo."""
-        if len(self) >= MEMO_SIZE:
+        if len(self) >= self.size:
             self.clear()
         self[key] = value
 
@@ -85,33 +93,30 @@ class FastPath:
         self.values = Memo()  # text of one parameter -> its value
         self.wires = Memo()  # text of the qubit arguments -> their wires
 
-    def statement(self, m: re.Match[str], lx: Lexer, limit: int) -> tuple[Instruction, ...] | None:
-        """Read the statement ``m`` matched; ``limit`` bounds a user gate's expansion."""
-        if m.group("mq") is not None:
-            return self.measure(m)
-        qubits = self.qubits(m.group("args"))
-        name, params = m.group("name", "params")
-        if qubits is None or (name in _NOT_GATES and params is not None):
-            return None
-        if name in _NOT_GATES:
-            return _barrier_or_reset(name, qubits)
-        return self.call(self.gates.get(name), qubits, m, lx, limit)
-
-    def call(
-        self,
-        gate: GateDef | None,
-        qubits: tuple[int, ...],
-        m: re.Match[str],
-        lx: Lexer,
-        limit: int,
+    def statement(  # noqa: PLR0911 - once per distinct statement, kept flat
+        self, m: re.Match[str], limit: int
     ) -> tuple[Instruction, ...] | None:
-        """Return the instructions of a call of ``gate`` on ``qubits``, as ``m`` writes it."""
+        """Read the statement ``m`` matched; ``limit`` bounds a user gate's expansion."""
+        mq, qindex, mc, cindex, name, numbers, params, args = m.groups()
+        if mq is not None:
+            return self.measure(mq, qindex, mc, cindex)
+        qubits = self.wires.get(args)
+        if qubits is None:
+            qubits = self.qubits(args)
+            if qubits is None:
+                return None
+        if name in _NOT_GATES:
+            return (
+                None
+                if numbers is not None or params is not None
+                else _barrier_or_reset(name, qubits)
+            )
+        gate = self.gates.get(name)
         if gate is None or len(qubits) != gate.num_qubits or gate.size >= limit:
             return None
         if len(qubits) > 1 and len(set(qubits)) != len(qubits):
             return None
-        params = m.group("params")
-        values = () if params is None else self.parameters(params, m.start("params"), lx)
+        values = self.values_of(numbers, params)
         if values is None or len(values) != gate.num_params:
             return None
         if gate.body is None:
@@ -120,9 +125,6 @@ class FastPath:
 
     def qubits(self, args: str) -> tuple[int, ...] | None:
         """Return the wires of ``a[i], b[j]`` (one tuple for every statement on them)."""
-        qubits = self.wires.get(args)
-        if qubits is not None:
-            return qubits
         wires: list[int] = []
         for register, index in _ARG_RE.findall(args):
             declared = self.qregs.get(register)
@@ -133,8 +135,10 @@ class FastPath:
         self.wires.put(args, qubits)
         return qubits
 
-    def measure(self, m: re.Match[str]) -> tuple[Instruction, ...] | None:
-        qreg, qindex, creg, cindex = m.group("mq", 2, "mc", 4)
+    def measure(
+        self, qreg: str, qindex: str, creg: str, cindex: str
+    ) -> tuple[Instruction, ...] | None:
+        """Return the instruction of ``measure qreg[qindex] -> creg[cindex];``."""
         q, c = self.qregs.get(qreg), self.cregs.get(creg)
         if q is None or c is None or len(qindex) > _DIGITS or len(cindex) > _DIGITS:
             return None
@@ -142,22 +146,30 @@ class FastPath:
             return None
         return (Instruction("measure", (q[0] + int(qindex),), (), (c[0] + int(cindex),)),)
 
-    def parameters(self, text: str, start: int, lx: Lexer) -> tuple[float, ...] | None:
-        """Values of the parameter list ``text`` (at offset ``start`` of the program)."""
-        values = self.params.get(text)
-        if values is not None:
-            return values
+    def values_of(self, numbers: str | None, params: str | None) -> tuple[float, ...] | None:
+        """Values of the ``numbers`` or ``params`` a statement matched (none: ``()``)."""
+        if numbers is not None:
+            values = tuple(map(float, numbers.split(",")))
+            if math.isfinite(sum(values)):
+                return values
+            return self.parameters(numbers)  # an overflow: the token path says which
+        if params is None:
+            return ()
+        values = self.params.get(params)
+        return self.parameters(params) if values is None else values
+
+    def parameters(self, text: str) -> tuple[float, ...] | None:
+        """Values of the parameter list ``text``, each an expression of constants."""
         found: list[float] = []
         if text.strip(" \t\r\f\v"):
             for piece in text.split(","):
                 value = self.values.get(piece)
                 if value is None:
-                    value = _constant(lx, start, start + len(piece))
+                    value = _constant(piece)
                     if value is None:
                         return None
                     self.values.put(piece, value)
                 found.append(value)
-                start += len(piece) + 1
         values = tuple(found)
         self.params.put(text, values)
         return values
@@ -182,17 +194,20 @@ def _expansion(
     return tuple(out)
 
 
-def _constant(lx: Lexer, start: int, stop: int) -> float | None:
-    """Return the value of the expression spanning ``start:stop`` exactly, if it reads as one."""
-    number = _NUMBER_RE.fullmatch(lx.text, start, stop)
+def _constant(text: str) -> float | None:
+    """Return the value of the expression ``text``, if it is all one expression of constants."""
+    number = _NUMBER_RE.fullmatch(text)
     if number is not None:  # what the expression reader makes of a literal, without tokens
         value = float(number.group(2))
         if not math.isfinite(value):
             return None
         return -value if number.group(1) else value
+    if "//" in text:  # a comment would run past the parameters in the program
+        return None
+    lx = Lexer(text)
     try:
-        lx.seek(start)
+        lx.seek(0)
         value = parse_expression(lx)
     except QasmError:
         return None
-    return value if lx.start == stop and type(value) is float else None
+    return value if lx.kind == EOF and type(value) is float else None

@@ -17,13 +17,13 @@ is reported as a :class:`~qmon_jupyter.errors.QasmError` naming it.
 from __future__ import annotations
 
 import difflib
-import re
 from pathlib import Path
 
+from ._blocks import BLOCK, LINE_MEMO_SIZE, read_block
 from ._expr import ExprMathError, parse_parameters
-from ._fast import MEMO_SIZE, STATEMENT_RE, FastPath, Memo
+from ._fast import FastPath, Memo
 from ._gates import RESERVED, GateDef, read_gate_definition
-from ._lexer import Lexer, line_column, plural, read_int, semicolon
+from ._lexer import EOF, Lexer, line_column, plural, read_int, semicolon
 from .ir import Condition, Instruction
 from .qelib1 import BUILTIN_GATES, QELIB1_GATES
 
@@ -50,11 +50,15 @@ _ALIASES = {
     "cphase": "cp",
 }
 
-_INLINE_SKIP_RE = re.compile(r"(?:[ \t\r\f\v]+|//[^\n]*)*")  # blanks and comments, not "\n"
-
 
 class ProgramReader:
-    """The state of one program being read (registers and gates only ever grow)."""
+    """The state of one program being read (registers and gates only ever grow).
+
+    ``shortcuts = False`` reads every statement from its tokens, without the
+    fast path or the memos: the tests compare the two.
+    """
+
+    shortcuts = True
 
     def __init__(self, max_instructions: int = MAX_INSTRUCTIONS) -> None:
         self.max_instructions = max_instructions
@@ -70,14 +74,15 @@ class ProgramReader:
         self.out: list[Instruction] = []
         # exact text of a line of pure statements / of a fast-path statement
         # -> the instructions it made
-        self.line_cache = Memo()
+        self.line_cache = Memo(LINE_MEMO_SIZE)
+        self.longest_line = 1  # most instructions of a line ever in line_cache (at least 1)
         self.statement_cache = Memo()
         self.fast = FastPath(self.gates, self.qregs, self.cregs)
         self.include_stack: list[str] = []
 
     # -- statements ---------------------------------------------------------
 
-    def read(self, text: str, filename: str | None) -> None:  # noqa: C901, PLR0912 - hot loop, kept flat
+    def read(self, text: str, filename: str | None) -> None:
         """Read every statement of ``text`` into the circuit being built.
 
         Two memos make repeats cheap, both keyed by exact text, which is sound
@@ -86,52 +91,28 @@ class ProgramReader:
         declarations), and single statements of the fast path's forms. A memo
         is used only while the instructions it adds stay below the limit; the
         statement that reaches it is read again, to report it where it is.
+
+        The text is taken in blocks of whole lines (about :data:`BLOCK`
+        characters): split at once, looked up in the line memo by ``map``, so a
+        remembered line costs no Python-level work but extending the circuit.
         """
         lx = Lexer(text, filename)
-        out, lines, statements = self.out, self.line_cache, self.statement_cache
-        line_hit, statement_hit = lines.get, statements.get
-        match, skip, quick = STATEMENT_RE.match, _INLINE_SKIP_RE.match, self.fast.statement
-        limit = self.max_instructions
-        pos = line_start = before = 0
-        end, first, pure = len(text), True, True
-        while True:
-            if pos == line_start:
-                newline = text.find("\n", pos)
-                if newline < 0:
-                    newline = end
-                hit = line_hit(text[pos:newline])
-                if hit is not None and len(out) + len(hit) < limit:
-                    out.extend(hit)
-                    pos = line_start = newline + 1
-                    if pos > end:
-                        return
-                    continue
-                before, pure = len(out), True
-            pos = skip(text, pos).end()
-            if pos >= end:
-                return
-            if text[pos] == "\n":
-                if pure:
-                    if len(lines) >= MEMO_SIZE:
-                        lines.clear()
-                    lines[text[line_start:pos]] = tuple(out[before:])
-                pos = line_start = pos + 1
-                continue
-            m = match(text, pos)
-            if m is not None:
-                key = m.group()
-                hit = statement_hit(key)
-                if hit is None:
-                    hit = quick(m, lx, limit)
-                    if hit is not None:
-                        statements.put(key, hit)
-                if hit is not None and len(out) + len(hit) < limit:
-                    out.extend(hit)
-                    pos, first = m.end(), False
-                    continue
-            lx.seek(pos)
-            pure = self.statement(lx, first) and pure
-            first, pos = False, lx.end
+        if not self.shortcuts:
+            self.read_tokens(lx)
+            return
+        pos, end, first = 0, len(text), True
+        while pos <= end:
+            stop = text.find("\n", pos + BLOCK)
+            pos, first = read_block(self, lx, pos, end if stop < 0 else stop, first)
+
+    def read_tokens(self, lx: Lexer) -> None:
+        """Read every statement from its tokens, one after another."""
+        lx.seek(0)
+        first = True
+        while lx.kind != EOF:
+            self.statement(lx, first)
+            first = False
+            lx.advance()
 
     def statement(self, lx: Lexer, first: bool) -> bool:
         """Read one statement, leaving the lexer on its last token (``;`` or ``}``).

@@ -2,8 +2,9 @@
 
 A hand-written recursive-descent reader: :mod:`._lexer` makes tokens,
 :mod:`._expr` reads parameter expressions, :mod:`._gates` reads and inlines
-user gate definitions, :mod:`._reader` reads statements (and remembers
-repeated lines, so large generated programs read in milliseconds), and
+user gate definitions, :mod:`._reader` reads statements (:mod:`._blocks`
+takes the text a block of lines at a time and remembers repeated lines,
+:mod:`._fast` reads the common statements from one regex match), and
 :mod:`.qelib1` is the built-in ``qelib1.inc``.
 """
 

@@ -64,3 +64,23 @@ def test_varied_gate_lines_read_each_with_its_own_parameters():
     assert len(circuit.instructions) == 200_000
     assert circuit.instructions[123_456].params == pytest.approx((123.456,))
     assert circuit.instructions[123_456].qubits == (6,)
+
+
+@pytest.mark.parametrize(
+    "statement", ["barrier q[0];", "barrier q[0], q[1];", "barrier q;", "reset q[2];", "reset q;"]
+)
+def test_barrier_and_reset_past_the_instruction_limit_name_the_limit_and_line(statement):
+    text = HEADER + "h q[0];\n" * 45 + statement + "\n"
+    with pytest.raises(QasmError, match=r"more than 45 instructions \(the limit: ") as err:
+        parse_qasm(text, max_instructions=45)
+    assert (err.value.line, err.value.column) == (50, 1)
+    assert "QMON_MAX_INSTRUCTIONS" in str(err.value)
+
+
+@pytest.mark.parametrize("statement", ["barrier q[3];", "reset q[3];", "barrier q[1],q[2];"])
+def test_repeated_barriers_and_resets_stop_at_the_limit_on_the_line_that_passes_it(statement):
+    text = HEADER + (statement + "\n") * 60
+    with pytest.raises(QasmError, match=r"more than 45 instructions") as err:
+        parse_qasm(text, max_instructions=45)
+    assert (err.value.line, err.value.column) == (4 + 46, 1)
+    assert len(parse_qasm(text, max_instructions=60)) == 60
